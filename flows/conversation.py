@@ -1,0 +1,275 @@
+"""One reporter's whole conversation: the menu, commands, the report draft and status checks.
+
+`step(state, input)` is the only entry point. The state is a JSON-safe dict:
+  {"v": 1, "mode": "menu"|"report"|"status", "report": draft|None}
+A draft survives anything but /batal or a sent report: commands, stickers, stale buttons and
+status checks mid-report all answer and then put the same question again.
+See conversation.md for the diagram.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flows import report
+from flows.codes import CodeError, format_code, looks_like_code, parse_code
+from flows.core import N_, Choice, Effect, EffectResult, Input, Msg, Outcome, Reply, Stamp, State
+
+VERSION = 1
+COMMANDS = ("start", "lapor", "status", "bantuan", "batal", "hapus", "bahasa")
+
+STATUS_LABELS = {
+    "baru": N_("status.baru"),
+    "diterima": N_("status.diterima"),
+    "asesmen": N_("status.asesmen"),
+    "penjangkauan": N_("status.penjangkauan"),
+    "pendampingan": N_("status.pendampingan"),
+    "dirujuk": N_("status.dirujuk"),
+    "selesai": N_("status.selesai"),
+    "bukan_kewenangan": N_("status.bukan_kewenangan"),
+}
+STATUS_MEANINGS = {
+    "baru": N_("status.meaning.baru"),
+    "diterima": N_("status.meaning.diterima"),
+    "asesmen": N_("status.meaning.asesmen"),
+    "penjangkauan": N_("status.meaning.penjangkauan"),
+    "pendampingan": N_("status.meaning.pendampingan"),
+    "dirujuk": N_("status.meaning.dirujuk"),
+    "selesai": N_("status.meaning.selesai"),
+    "bukan_kewenangan": N_("status.meaning.bukan_kewenangan"),
+}
+
+
+def new_state() -> State:
+    return {"v": VERSION, "mode": "menu", "report": None}
+
+
+def main_menu() -> Reply:
+    return Reply(
+        N_("menu.prompt"),
+        choices=[
+            [Choice("menu:lapor", N_("menu.lapor"))],
+            [Choice("menu:status", N_("menu.status")), Choice("menu:bantuan", N_("menu.bantuan"))],
+        ],
+    )
+
+
+def step(state: State | None, inp: Input | EffectResult) -> Outcome:
+    """Advance the conversation by one input (or one effect's result)."""
+    s = copy.deepcopy(state) if state and state.get("v") == VERSION else new_state()
+    out = Outcome(s)
+    if isinstance(inp, EffectResult):
+        _on_result(out, inp)
+    elif inp.kind == "command":
+        _on_command(out, inp)
+    elif inp.kind == "choice" and inp.text.startswith("menu:"):
+        _on_command(out, Input.of_command(inp.text.removeprefix("menu:")))
+    elif s["mode"] == "report":
+        _on_report_input(out, inp)
+    elif s["mode"] == "status":
+        _on_status_input(out, inp)
+    else:
+        _on_menu_input(out, inp)
+    return out
+
+
+# --- what the person is waiting on ---------------------------------------------------------
+
+
+def _resume(out: Outcome) -> None:
+    """Put the pending question again: the draft's step, the code prompt, or the menu."""
+    s = out.state
+    if s["mode"] == "status":
+        out.replies.append(Reply(N_("status.ask_code")))
+    elif s["report"] is not None:
+        s["mode"] = "report"
+        out.replies.append(report.prompt(s["report"]))
+    else:
+        s["mode"] = "menu"
+        out.replies.append(main_menu())
+
+
+def _after_status(out: Outcome) -> None:
+    s = out.state
+    s["mode"] = "report" if s["report"] else "menu"
+    if s["report"]:
+        out.replies.append(Reply(N_("conv.draft_kept")))
+    _resume(out)
+
+
+# --- commands (and the main-menu buttons, which mean the same) ------------------------------
+
+
+def _on_command(out: Outcome, inp: Input) -> None:
+    s = out.state
+    cmd = inp.command
+    has_draft = s["report"] is not None
+    if cmd in ("start", "lapor") and has_draft:
+        if s["mode"] == "status":
+            s["mode"] = "report"
+        out.replies.append(Reply(N_("conv.draft_waiting")))
+        _resume(out)
+    elif cmd == "start":
+        out.replies += [Reply(N_("conv.welcome")), main_menu()]
+    elif cmd == "lapor":
+        s["report"] = report.new_draft()
+        s["mode"] = "report"
+        out.replies += [Reply(N_("report.intro")), report.prompt(s["report"])]
+    elif cmd == "status":
+        if inp.text.strip():
+            _check_code(out, inp.text, delete_input=True)
+        else:
+            s["mode"] = "status"
+            out.replies.append(
+                Reply(N_("status.ask_code"), choices=[[Choice("status:back", N_("status.back"))]])
+            )
+    elif cmd == "bantuan":
+        out.replies.append(Reply(N_("help.text")))
+        if has_draft:
+            out.replies.append(Reply(N_("conv.draft_kept")))
+        _resume(out)
+    elif cmd == "batal":
+        if s["mode"] == "status":
+            _after_status(out)
+        elif has_draft:
+            s["report"], s["mode"] = None, "menu"
+            out.replies += [Reply(N_("report.cancelled")), main_menu()]
+        else:
+            out.replies += [Reply(N_("conv.nothing_to_cancel")), main_menu()]
+    elif cmd in ("hapus", "bahasa"):
+        out.replies.append(Reply(N_("conv.not_available_yet")))
+        _resume(out)
+    else:
+        out.replies.append(Reply(N_("conv.unknown_command")))
+        _resume(out)
+
+
+# --- inputs by mode -------------------------------------------------------------------------
+
+
+def _explain_unexpected(out: Outcome, inp: Input) -> None:
+    if inp.kind == "media":
+        out.replies.append(Reply(N_("conv.media_not_accepted")))
+    elif inp.kind == "choice":
+        out.replies.append(Reply(N_("conv.stale_button")))
+    elif inp.kind == "text" and inp.text.strip():
+        out.replies.append(Reply(N_("conv.use_buttons")))
+    else:
+        out.replies.append(Reply(N_("conv.empty_text")))
+
+
+def _on_report_input(out: Outcome, inp: Input) -> None:
+    s = out.state
+    r: dict[str, Any] = s["report"]
+    if report.wants_cancel(r, inp):
+        s["report"], s["mode"] = None, "menu"
+        out.replies += [Reply(N_("report.cancelled")), main_menu()]
+        return
+    result = report.handle(r, inp)
+    if result is None:
+        _explain_unexpected(out, inp)
+        _resume(out)
+        return
+    replies, effects = result
+    out.replies += replies
+    out.effects += effects
+
+
+def _on_status_input(out: Outcome, inp: Input) -> None:
+    if inp.kind == "choice" and inp.text == "status:back":
+        _after_status(out)
+    elif inp.kind == "text" and inp.text.strip():
+        _check_code(out, inp.text, delete_input=True)
+    else:
+        _explain_unexpected(out, inp)
+        _resume(out)
+
+
+def _on_menu_input(out: Outcome, inp: Input) -> None:
+    if inp.kind == "text" and looks_like_code(inp.text):
+        # Someone pasting their code is asking for its status.
+        _check_code(out, inp.text, delete_input=True)
+        return
+    if inp.kind == "media":
+        out.replies.append(Reply(N_("conv.media_not_accepted")))
+    elif inp.kind == "choice":
+        out.replies.append(Reply(N_("conv.stale_button")))
+    out.replies.append(main_menu())
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+def _check_code(out: Outcome, text: str, *, delete_input: bool) -> None:
+    if delete_input:
+        out.effects.append(Effect("delete_input"))
+    parsed = parse_code(text)
+    if parsed is CodeError.CHECKSUM:
+        out.state["mode"] = "status"
+        out.replies.append(Reply(N_("status.code_typo")))
+        out.replies.append(_ask_code_again())
+    elif parsed is CodeError.FORMAT:
+        out.state["mode"] = "status"
+        out.replies.append(Reply(N_("status.code_format")))
+        out.replies.append(_ask_code_again())
+    else:
+        out.effects.append(Effect("lookup_status", {"code": parsed}))
+
+
+def _ask_code_again() -> Reply:
+    return Reply(N_("status.ask_code"), choices=[[Choice("status:back", N_("status.back"))]])
+
+
+# --- effect results -------------------------------------------------------------------------
+
+
+def _on_result(out: Outcome, res: EffectResult) -> None:
+    s = out.state
+    v = res.value
+    if res.name == "status":
+        if v.get("rate_limited"):
+            out.replies.append(Reply(N_("status.rate_limited"), {"seconds": str(v["retry_in"])}))
+        elif not v.get("found"):
+            out.replies.append(Reply(N_("status.not_found")))
+        else:
+            out.replies.append(
+                Reply(
+                    N_("status.found"),
+                    {
+                        "case_number": v["case_number"],
+                        "status": Msg(STATUS_LABELS.get(v["status"], v["status"])),
+                        "meaning": Msg(STATUS_MEANINGS.get(v["status"], "")),
+                        "upt": v["upt_name"],
+                        "changed_at": Stamp(v["changed_at"], v["timezone"]),
+                    },
+                )
+            )
+        _after_status(out)
+    elif res.name == "submitted":
+        s["report"], s["mode"] = None, "menu"
+        out.replies.append(
+            Reply(
+                N_("report.submitted"),
+                {
+                    "code": format_code(v["code"]),
+                    "case_number": v["case_number"],
+                    "upt": v["upt_name"],
+                },
+            )
+        )
+        if not v["connected"]:
+            out.replies.append(Reply(N_("report.held_note")))
+        out.replies.append(main_menu())
+    elif res.name == "code_reissued":
+        out.replies.append(
+            Reply(
+                N_("report.code_reissued"),
+                {"code": format_code(v["code"]), "case_number": v["case_number"]},
+            )
+        )
+    elif s["report"] is not None:
+        result = report.handle(s["report"], res)
+        if result is not None:
+            out.replies += result[0]
+            out.effects += result[1]

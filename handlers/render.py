@@ -1,0 +1,61 @@
+"""Turns a flow's Reply into words and buttons for one locale (HTML for Telegram)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from flows.core import Choice, Msg, Param, Reply, Stamp
+from handlers.i18n import Catalogs
+
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    text: str  # HTML
+    buttons: list[list[Button]]
+
+
+class Renderer:
+    def __init__(self, catalogs: Catalogs) -> None:
+        self.catalogs = catalogs
+
+    def param(self, value: Param, locale: str) -> str:
+        if isinstance(value, Msg):
+            return self.catalogs.get(locale, value.msgid) if value.msgid else ""
+        if isinstance(value, Stamp):
+            zone = ZoneInfo(value.tz)
+            when = datetime.fromisoformat(value.iso)
+            pattern = self.catalogs.get(locale, "format.datetime")
+            text = format_datetime(when, pattern, tzinfo=zone, locale=locale)
+            return f"{text} {ZONE_NAMES.get(value.tz, value.tz)}"
+        return html.escape(value, quote=False)
+
+    def text(self, reply: Reply, locale: str) -> str:
+        template = self.catalogs.get(locale, reply.msgid)
+        if not reply.params:
+            return template
+        return template.format_map({k: self.param(v, locale) for k, v in reply.params.items()})
+
+    def label(self, choice: Choice, locale: str) -> str:
+        if choice.literal:
+            return choice.literal
+        label = self.catalogs.get(locale, choice.msgid)
+        if choice.params:
+            label = label.format_map({k: self.param(v, locale) for k, v in choice.params.items()})
+        return label
+
+    def render(self, reply: Reply, locale: str) -> Rendered:
+        buttons = [[Button(self.label(c, locale), c.key) for c in row] for row in reply.choices]
+        return Rendered(self.text(reply, locale), buttons)

@@ -1,0 +1,297 @@
+"""One update's handling, whatever runtime it came from: load state, run the flow, carry out
+its effects against storage, save, commit once, then hand the replies to the runtime to send.
+
+Runtimes (aiogram, the terminal shell) translate their events into `Incoming` and give a
+`send` callable; they never touch storage or flows themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows import conversation
+from flows.codes import new_code
+from flows.core import Effect, EffectResult, Input, Outcome, Reply, State
+from flows.place import PAGE_SIZE
+from storage import conversations as convo_store
+from storage import tickets
+from storage.crypto import Keys
+from storage.db import Database
+from storage.places import Place, PlaceIndex
+
+log = logging.getLogger(__name__)
+
+MAX_EFFECT_ROUNDS = 8  # a flow that keeps asking for effects is a bug; stop rather than spin
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    user_id: int
+    input: Input
+    update_id: int | None = None
+    message_id: int | None = None
+    language_code: str | None = None
+
+
+@dataclass(slots=True)
+class Response:
+    replies: list[Reply]
+    locale: str
+    delete_input: bool = False
+    # True when a reply carries a fresh ticket code: it must be delivered or be re-issued.
+    carries_code: bool = False
+
+
+SendFn = Callable[[Response], Awaitable[bool]]
+
+
+class KeyedLocks:
+    """One asyncio lock per reporter, so two quick taps are handled one after the other."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class RateLimiter:
+    """At most `limit` events per `window` seconds per key (kept in memory only)."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float]) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._events: dict[str, deque[float]] = {}
+
+    def check(self, key: str) -> float:
+        """0 when allowed (and counted); else seconds until the next is allowed."""
+        now = self.clock()
+        events = self._events.setdefault(key, deque())
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return self.window - (now - events[0])
+        events.append(now)
+        if len(self._events) > 10_000:  # drop idle keys so memory stays flat
+            self._events = {k: v for k, v in self._events.items() if v}
+        return 0.0
+
+
+@dataclass(slots=True)
+class _Work:
+    """What one update's handling accumulates before it is sent."""
+
+    replies: list[Reply] = field(default_factory=list)
+    delete_input: bool = False
+    pending_ticket: int | None = None
+
+
+class ReporterService:
+    def __init__(
+        self,
+        db: Database,
+        keys: Keys,
+        places: PlaceIndex,
+        *,
+        default_locale: str = "id",
+        status_per_minute: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db, self.keys, self.places = db, keys, places
+        self.default_locale = default_locale
+        self.locks = KeyedLocks()
+        self.status_limit = RateLimiter(status_per_minute, 60.0, clock)
+
+    async def handle(self, inc: Incoming, send: SendFn) -> None:
+        ref = self.keys.reporter_ref(inc.user_id)
+        async with self.locks.hold(ref):
+            for attempt in (1, 2):
+                try:
+                    work = await self._handle_once(ref, inc)
+                    break
+                except IntegrityError:
+                    # Another process did the same work first (same update or same draft):
+                    # run again on fresh state, which now sees that work as done.
+                    if attempt == 2:
+                        raise
+                    log.info("concurrent write on one conversation; retrying the update")
+            if work is None:
+                return
+            locale = self.default_locale
+            sent = await send(
+                Response(
+                    work.replies,
+                    locale,
+                    delete_input=work.delete_input,
+                    carries_code=work.pending_ticket is not None,
+                )
+            )
+            if work.pending_ticket is not None and sent:
+                await self._code_delivered(ref)
+
+    async def _handle_once(self, ref: str, inc: Incoming) -> _Work | None:
+        async with self.db.unit_of_work() as session:
+            if inc.update_id is not None and not await convo_store.claim_update(
+                session, inc.update_id
+            ):
+                return None  # a redelivered update: its work is already committed
+            state = await convo_store.load_state(session, ref)
+            work = _Work()
+            if state and state.get("pending_code"):
+                state = await self._reissue_code(session, state, work)
+            out = conversation.step(state, inc.input)
+            out = await self._run_effects(session, ref, out, work)
+            out.state["pending_code"] = work.pending_ticket
+            await convo_store.save_state(session, ref, out.state)
+            return work
+
+    async def _run_effects(
+        self, session: AsyncSession, ref: str, out: Outcome, work: _Work
+    ) -> Outcome:
+        work.replies += out.replies
+        for _ in range(MAX_EFFECT_ROUNDS):
+            if not out.effects:
+                return out
+            state, effects = out.state, out.effects
+            out = Outcome(state)
+            for effect in effects:
+                result = await self._effect(session, ref, effect, work, state)
+                if result is not None:
+                    step = conversation.step(out.state, result)
+                    work.replies += step.replies
+                    out = Outcome(step.state, out.replies, out.effects + step.effects)
+        raise RuntimeError("flow kept requesting effects")
+
+    async def _effect(
+        self, session: AsyncSession, ref: str, effect: Effect, work: _Work, state: State
+    ) -> EffectResult | None:
+        args = effect.args
+        match effect.name:
+            case "delete_input":
+                work.delete_input = True
+                return None
+            case "find_places":
+                found = self.places.search(args["query"])
+                return _places("search", found, query=args["query"])
+            case "find_districts":
+                found = self.places.search_districts(args["regency"], args["query"])
+                return _places("dsearch", found, query=args["query"], parent=args["regency"])
+            case "list_places":
+                return self._list_places(args["parent"], int(args["page"]))
+            case "lookup_status":
+                return await self._lookup_status(session, ref, args["code"])
+            case "submit_report":
+                return await self._submit(session, ref, args["draft"], work)
+        raise ValueError(f"unknown effect {effect.name!r}")
+
+    def _list_places(self, parent: str | None, page: int) -> EffectResult:
+        if parent is None:
+            items, mode, label = self.places.provinces(), "list", ""
+        elif "." not in parent:
+            items, mode = self.places.regencies(parent), "list"
+            province = self.places.get(parent)
+            label = province.name if province else parent
+        else:
+            items, mode, label = self.places.districts(parent), "dlist", ""
+        pages = max(1, -(-len(items) // PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        chunk = items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        return _places(mode, chunk, parent=parent, parent_label=label, page=page, pages=pages)
+
+    async def _lookup_status(self, session: AsyncSession, ref: str, code: str) -> EffectResult:
+        wait = self.status_limit.check(ref)
+        if wait:
+            return EffectResult("status", {"rate_limited": True, "retry_in": max(1, round(wait))})
+        view = await tickets.status_by_code(session, self.keys.code_hash(code))
+        if view is None:
+            return EffectResult("status", {"found": False})
+        return EffectResult(
+            "status",
+            {
+                "found": True,
+                "case_number": view.case_number,
+                "status": view.status,
+                "upt_name": view.upt_name,
+                "timezone": view.timezone,
+                "changed_at": view.changed_at.isoformat(),
+            },
+        )
+
+    async def _submit(
+        self, session: AsyncSession, ref: str, draft: dict[str, Any], work: _Work
+    ) -> EffectResult:
+        a = draft["a"]
+        where = a.get("place") or {}
+        district = a.get("district") or {}
+        code = new_code()
+        done = await tickets.submit(
+            session,
+            tickets.Submission(
+                draft_key=draft["id"],
+                reporter_role=a["role"],
+                category=a["category"],
+                urgent=a.get("danger") == "ya",
+                region_code=where.get("code"),
+                district_code=district.get("code"),
+                occurred=a["when"],
+                narrative=a["narrative"],
+                details={},
+                locale=self.default_locale,
+            ),
+            code_hash=self.keys.code_hash(code),
+            reporter_ref=ref,
+        )
+        work.pending_ticket = done.ticket_id
+        return EffectResult(
+            "submitted",
+            {
+                "code": code,
+                "case_number": done.case_number,
+                "upt_name": done.upt_name,
+                "connected": done.connected,
+            },
+        )
+
+    async def _reissue_code(self, session: AsyncSession, state: State, work: _Work) -> State:
+        """The last code never reached the reporter: give that ticket a fresh one."""
+        code = new_code()
+        ticket_id = int(state["pending_code"])
+        case_number = await tickets.replace_code(session, ticket_id, self.keys.code_hash(code))
+        work.pending_ticket = ticket_id
+        out = conversation.step(
+            state, EffectResult("code_reissued", {"code": code, "case_number": case_number})
+        )
+        work.replies += out.replies
+        return out.state
+
+    async def _code_delivered(self, ref: str) -> None:
+        async with self.db.unit_of_work() as session:
+            state = await convo_store.load_state(session, ref)
+            if state and state.get("pending_code"):
+                state["pending_code"] = None
+                await convo_store.save_state(session, ref, state)
+
+
+def _places(mode: str, found: list[Place], **extra: Any) -> EffectResult:
+    items = [[p.code, p.label(), p.level] for p in found]
+    return EffectResult("places", {"mode": mode, "items": items, **extra})

@@ -1,0 +1,146 @@
+"""Typed SQLAlchemy models. Words and ids people give us are stored encrypted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.crypto import EncryptedJSON, EncryptedText
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Region(Base):
+    """Province, kab/kota or kecamatan, keyed by Kemendagri code ("35", "35.15", "35.15.01")."""
+
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    level: Mapped[str] = mapped_column(String(10))  # provinsi | kabkota | kecamatan
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+
+
+class Upt(Base):
+    """A receiving unit: a kab/kota or province UPTD PPA, or the national channel."""
+
+    __tablename__ = "upts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(10))  # kabkota | provinsi | nasional
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    timezone: Mapped[str] = mapped_column(String(40))
+    # A connected Telegram group; the staff issue adds people too.
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(32), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # One draft makes at most one ticket, however often Kirim arrives.
+    draft_key: Mapped[str] = mapped_column(String(40), unique=True)
+    reporter_role: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(30))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    occurred: Mapped[str] = mapped_column(String(20))
+    narrative: Mapped[str] = mapped_column(EncryptedText)
+    details: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="baru")
+    upt_id: Mapped[int] = mapped_column(ForeignKey("upts.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketEvent(Base):
+    """The ticket's history: creation, routing, every status change."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # created | routed | status
+    status: Mapped[str | None] = mapped_column(String(20))
+    upt_id: Mapped[int | None] = mapped_column(ForeignKey("upts.id"))
+    actor: Mapped[str] = mapped_column(String(40), default="system")
+    note: Mapped[str | None] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReporterLink(Base):
+    """Links a keyed hash of the reporter's Telegram id to their tickets; never the raw id."""
+
+    __tablename__ = "reporter_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reporter_ref: Mapped[str] = mapped_column(String(64), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Draft(Base):
+    """Where a reporter is in the conversation, with their unfinished answers (encrypted)."""
+
+    __tablename__ = "drafts"
+
+    reporter_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled, recorded in the same transaction as their work."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class CaseCounter(Base):
+    """Per prefix and year, the last case-number sequence handed out."""
+
+    __tablename__ = "case_counters"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # "3515-2026"
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+Index("ix_tickets_status_upt", Ticket.status, Ticket.upt_id)

@@ -1,0 +1,138 @@
+"""Tickets: submission (routing, case number, history) and the reporter's status look-up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import insert
+from storage.directory import route
+from storage.models import CaseCounter, ReporterLink, Ticket, TicketEvent, Upt, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    draft_key: str
+    reporter_role: str
+    category: str
+    urgent: bool
+    region_code: str | None
+    district_code: str | None
+    occurred: str
+    narrative: str
+    details: dict[str, Any]
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    ticket_id: int
+    case_number: str
+    upt_name: str
+    connected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    case_number: str
+    status: str
+    upt_name: str
+    timezone: str
+    changed_at: datetime
+
+
+def case_prefix(region_code: str | None) -> str:
+    """ "3515" for a kab/kota, province + "00" for a province, "0000" when unknown."""
+    if not region_code:
+        return "0000"
+    parts = region_code.split(".")
+    return parts[0] + parts[1] if len(parts) >= 2 else parts[0] + "00"
+
+
+async def next_case_number(session: AsyncSession, prefix: str, year: int) -> str:
+    scope = f"{prefix}-{year}"
+    stmt = insert(session, CaseCounter).values(scope=scope, last=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["scope"], set_={"last": CaseCounter.last + 1}
+    ).returning(CaseCounter.last)
+    seq = (await session.execute(stmt)).scalar_one()
+    return f"PPA-{prefix}-{year}-{seq:06d}"
+
+
+async def submit(
+    session: AsyncSession, sub: Submission, *, code_hash: str, reporter_ref: str
+) -> Submitted:
+    region = sub.district_code or sub.region_code
+    target = await route(session, region)
+    now = utcnow()
+    year = now.astimezone(ZoneInfo(target.upt.timezone)).year
+    ticket = Ticket(
+        case_number=await next_case_number(session, case_prefix(sub.region_code), year),
+        code_hash=code_hash,
+        draft_key=sub.draft_key,
+        reporter_role=sub.reporter_role,
+        category=sub.category,
+        urgent=sub.urgent,
+        region_code=sub.region_code,
+        district_code=sub.district_code,
+        occurred=sub.occurred,
+        narrative=sub.narrative,
+        details=sub.details,
+        status="baru",
+        upt_id=target.upt.id,
+        locale=sub.locale,
+        created_at=now,
+        status_changed_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    session.add_all(
+        [
+            TicketEvent(ticket_id=ticket.id, kind="created", status="baru", created_at=now),
+            TicketEvent(ticket_id=ticket.id, kind="routed", upt_id=target.upt.id, created_at=now),
+            ReporterLink(reporter_ref=reporter_ref, ticket_id=ticket.id, created_at=now),
+        ]
+    )
+    if not target.connected:
+        # Case numbers are safe to log; codes, words and ids never are.
+        log.warning(
+            "ticket %s held at %s: nobody connected yet (see `lapor-ppa upt pending`)",
+            ticket.case_number,
+            target.upt.code,
+        )
+    return Submitted(ticket.id, ticket.case_number, target.upt.name, target.connected)
+
+
+async def replace_code(session: AsyncSession, ticket_id: int, code_hash: str) -> str:
+    """Give a ticket a fresh code (the first never reached the reporter); returns its case."""
+    ticket = await session.get_one(Ticket, ticket_id)
+    ticket.code_hash = code_hash
+    return ticket.case_number
+
+
+async def status_by_code(session: AsyncSession, code_hash: str) -> StatusView | None:
+    row = (
+        await session.execute(
+            select(
+                Ticket.case_number,
+                Ticket.status,
+                Ticket.status_changed_at,
+                Upt.name,
+                Upt.timezone,
+            )
+            .join(Upt, Upt.id == Ticket.upt_id)
+            .where(Ticket.code_hash == code_hash)
+        )
+    ).first()
+    if row is None:
+        return None
+    case_number, status, changed_at, upt_name, tz = row
+    return StatusView(case_number, status, upt_name, tz, changed_at)
