@@ -79,17 +79,18 @@ async def _send_one(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMar
 
 def sender(bot: Bot, renderer: Renderer, chat_id: int, message_id: int | None) -> SendFn:
     async def send(response: Response) -> bool:
+        # The code leaves the chat before the answer arrives, so it never sits there twice.
+        if response.delete_input and message_id is not None:
+            try:
+                await bot.delete_message(chat_id, message_id)
+            except TelegramAPIError as e:  # too old, already gone: nothing to protect then
+                log.info("could not delete a message holding a code: %s", type(e).__name__)
         delivered = True
         attempts = CODE_SEND_ATTEMPTS if response.carries_code else 2
         for reply in response.replies:
             out = renderer.render(reply, response.locale)
             rows = [[(b.label, b.key) for b in row] for row in out.buttons]
             delivered &= await _send_one(bot, chat_id, out.text, _markup(rows), attempts)
-        if response.delete_input and message_id is not None:
-            try:
-                await bot.delete_message(chat_id, message_id)
-            except TelegramAPIError as e:  # too old, already gone: nothing to protect then
-                log.info("could not delete a message holding a code: %s", type(e).__name__)
         return delivered
 
     return send

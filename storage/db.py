@@ -24,11 +24,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    def __init__(self, url: str, keys: Keys, *, echo: bool = False) -> None:
+    def __init__(self, url: str, keys: Keys, *, echo: bool = False, **engine_kwargs: Any) -> None:
         configure_keys(keys)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, **engine_kwargs}
         if not self.is_sqlite:
             kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
         self.engine = create_async_engine(url, **kwargs)

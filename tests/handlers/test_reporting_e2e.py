@@ -1,0 +1,178 @@
+"""A person reports through Telegram: the real aiogram runtime against the fake Bot API."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import Ticket
+from tests.fakebot import FakeUser
+from tests.support import RunningBot
+
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+NARRATIVE = "Ada akun @penawar_anak di MiChat yang menawarkan anak SMP. Rahasia-narasi-7731."
+ROLES = ["Masyarakat umum", "Orang tua/keluarga", "Guru BK", "Korban (saya sendiri)"]
+
+
+async def report_until_summary(user: FakeUser, role: str, *, urgent: bool = False) -> None:
+    welcome, menu = await user.ask("/start", n=2)
+    assert "Anonim" in welcome.plain
+    assert menu.buttons == [["Lapor"], ["Cek status", "Info & bantuan"]]
+    intro, ask_role = await user.tap("Lapor", n=2)
+    assert "Jangan pernah mengirim foto atau video seksual anak" in intro.plain
+    assert ask_role.buttons == [[r] for r in ROLES]
+    [ask_danger] = await user.tap(role)
+    assert ask_danger.buttons == [["Ya, sekarang"], ["Tidak"], ["Tidak tahu"]]
+    if urgent:
+        help_now, ask_category = await user.tap("Ya, sekarang", n=2)
+        assert all(n in help_now.plain for n in ("110", "112", "129", "08111-129-129"))
+    else:
+        [ask_category] = await user.tap("Tidak")
+    assert ask_category.buttons[0] == ["Prostitusi online anak"]
+    [ask_place] = await user.tap("Prostitusi online anak")
+    assert "Di mana kejadiannya?" in ask_place.plain
+    [results] = await user.ask("sidoarjo")
+    assert results.buttons[0] == ["Kabupaten Sidoarjo, Jawa Timur"]
+    [ask_district] = await user.tap("Kabupaten Sidoarjo, Jawa Timur")
+    assert "Kecamatannya?" in ask_district.plain
+    [ask_story] = await user.tap("Lewati")
+    assert "Ceritakan apa yang terjadi" in ask_story.plain
+    [ask_when] = await user.ask(NARRATIVE)
+    assert ask_when.buttons[0] == ["Sedang berlangsung", "Hari ini"]
+    [summary] = await user.tap("Hari ini")
+    assert summary.buttons == [["Kirim"], ["Ubah", "Batal"]]
+    assert NARRATIVE in summary.plain
+    assert "Kabupaten Sidoarjo, Jawa Timur" in summary.plain
+    assert role in summary.plain
+
+
+async def submit(user: FakeUser) -> str:
+    sent, held, menu = await user.tap("Kirim", n=3)
+    assert "Laporan terkirim" in sent.plain
+    assert "Simpan kode ini baik-baik" in sent.plain
+    assert re.search(r"PPA-3515-\d{4}-000\d{3}", sent.plain)
+    assert "UPTD PPA Provinsi Jawa Timur" in sent.plain
+    assert "SAPA 129" in held.plain  # nobody connected yet: the reporter is told plainly
+    assert menu.buttons[0] == ["Lapor"]
+    match = CODE.search(sent.plain)
+    assert match, sent.plain
+    return match.group(0)
+
+
+async def ticket_count(bot: RunningBot) -> int:
+    async with bot.db.unit_of_work() as s:
+        return int(await s.scalar(select(func.count()).select_from(Ticket)) or 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_each_role_reports_and_checks_status(running_bot: RunningBot, role: str) -> None:
+    user = running_bot.api.user(5550001, first_name="Siti", username="siti_w")
+    await report_until_summary(user, role, urgent=role == "Korban (saya sendiri)")
+    code = await submit(user)
+
+    status, menu = await user.ask(f"/status {code}", n=2)
+    assert "Baru" in status.plain
+    assert "UPTD PPA Provinsi Jawa Timur" in status.plain
+    assert re.search(r"\d{1,2} \w+ 20\d\d, \d\d\.\d\d WIB", status.plain), status.plain
+    assert menu.buttons[0] == ["Lapor"]
+    # The message holding the code was deleted: only the bot's one copy remains in the chat.
+    visible = [m.text for m in running_bot.api.chat(user.id)]
+    assert sum(code in t for t in visible) == 1
+    assert await ticket_count(running_bot) == 1
+
+
+async def test_status_button_with_typo_unknown_and_rate_limit(running_bot: RunningBot) -> None:
+    user = running_bot.api.user(5550002)
+    await user.ask("/start", n=2)
+    [ask] = await user.tap("Cek status")
+    assert "Ketik kode tiket" in ask.plain
+    typo, again = await user.ask("7K2M-9Q4T-1XA9", n=2)
+    assert "salah ketik" in typo.plain
+    unknown, _ = await user.ask("7K2M-9Q4T-1XA8", n=2)
+    assert "tidak ditemukan" in unknown.plain
+    for _ in range(4):
+        await user.ask("/status 7K2M-9Q4T-1XA8", n=2)
+    limited, _ = await user.ask("/status 7K2M-9Q4T-1XA8", n=2)
+    assert "Terlalu banyak pengecekan" in limited.plain
+
+
+async def test_odd_input_mid_flow_keeps_the_draft(running_bot: RunningBot) -> None:
+    user = running_bot.api.user(5550003)
+    await user.ask("/start", n=2)
+    await user.tap("Lapor", n=2)
+    await user.tap("Guru BK")
+    for kind in ("sticker", "voice", "photo", "video", "document"):
+        await user.send_media(kind)
+        warn, again = await user.replies(2)
+        assert "Jangan pernah mengirim foto atau video seksual anak" in warn.plain
+        assert "dalam bahaya" in again.plain
+    await user.press_data("role:korban")  # an old button
+    stale, again = await user.replies(2)
+    assert "sudah tidak berlaku" in stale.plain
+    await user.press_data("x" * 64)  # forged data
+    stale, again = await user.replies(2)
+    assert "sudah tidak berlaku" in stale.plain
+    waiting, again = await user.ask("/start", n=2)
+    assert "belum selesai" in waiting.plain and "dalam bahaya" in again.plain
+    await user.tap("Tidak")
+    await user.tap("Lainnya")
+    await user.tap("Tidak tahu")
+    [too_long] = await user.ask("panjang " * 400)
+    assert "batasnya 2000" in too_long.plain
+    await user.ask("Cerita yang cukup pendek.")
+    [summary] = await user.tap("Tidak tahu")
+    assert "Guru BK" in summary.plain and "Tempat: Tidak diketahui" in summary.plain
+    await submit_unrouted(user)
+    assert await ticket_count(running_bot) == 1
+
+
+async def submit_unrouted(user: FakeUser) -> None:
+    sent, _held, _menu = await user.tap("Kirim", n=3)
+    assert "PPA-0000-" in sent.plain and "SAPA 129" in sent.plain
+
+
+async def test_kirim_twice_and_a_redelivered_update_make_one_ticket(running_bot: RunningBot) -> None:
+    api = running_bot.api
+    user = api.user(5550004)
+    await report_until_summary(user, "Masyarakat umum")
+    first = await user.press("Kirim")
+    await user.press("Kirim")  # a double tap on the same button
+    replies = await user.replies(5)
+    assert "Laporan terkirim" in replies[0].plain
+    assert "sudah tidak berlaku" in replies[3].plain
+    api.redeliver(first)  # Telegram hands the same update again, e.g. after a crash
+    welcome, _menu = await user.ask("/start", n=2)
+    assert "Selamat datang" in welcome.plain  # the redelivery itself answered nothing
+    assert await ticket_count(running_bot) == 1
+
+
+async def test_edit_and_cancel_from_the_summary(running_bot: RunningBot) -> None:
+    user = running_bot.api.user(5550005)
+    await report_until_summary(user, "Orang tua/keluarga")
+    [which] = await user.tap("Ubah")
+    assert which.buttons[-1] == ["Kembali ke ringkasan"]
+    [ask_when] = await user.tap("Waktu")
+    [summary] = await user.tap("Sedang berlangsung")
+    assert "Waktu: Sedang berlangsung" in summary.plain
+    [confirm] = await user.tap("Batal")
+    assert confirm.buttons == [["Ya, batalkan laporan"], ["Tidak, kembali"]]
+    cancelled, _ = await user.tap("Ya, batalkan laporan", n=2)
+    assert "dibatalkan" in cancelled.plain
+    assert await ticket_count(running_bot) == 0
+
+
+async def test_database_holds_no_plaintext_narrative_code_or_user_id(
+    running_bot: RunningBot, tmp_path: Path
+) -> None:
+    user = running_bot.api.user(771234567, first_name="Rahasia", username="pelapor_rahasia")
+    await report_until_summary(user, "Masyarakat umum")
+    code = await submit(user)
+    await running_bot.db.dispose()  # flush the WAL so every byte is on disk to be read
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("test.db*"))
+    for secret in (NARRATIVE, "Rahasia-narasi-7731", code, code.replace("-", ""),
+                   str(user.id), "pelapor_rahasia", "penawar_anak"):
+        assert secret.encode() not in raw, secret
+    assert b"PPA-3515-" in raw  # the case number is not secret, and is there: the read worked

@@ -1,0 +1,133 @@
+"""Fixtures shared by the suites: real databases and the real aiogram runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+from aiogram import Bot, Dispatcher
+
+from bot.app import make_bot
+from bot.settings import Settings
+from handlers.i18n import Catalogs
+from handlers.render import Renderer
+from handlers.service import ReporterService
+from handlers.telegram_aiogram import create_dispatcher
+from storage.crypto import Keys
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.places import PlaceIndex
+from tests.fakebot import FakeBotAPI
+
+TEST_SECRET = "test-only-secret-key-0123456789-abcdefghijklmnop"
+PG_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+_pg_checked: str | None = None  # "" when reachable, else the reason
+
+
+async def _pg_unavailable() -> str:
+    global _pg_checked
+    if _pg_checked is None:
+        try:
+            conn = await asyncpg.connect(PG_DSN, timeout=3)
+            await conn.close()
+            _pg_checked = ""
+        except (OSError, asyncpg.PostgresError, TimeoutError) as e:
+            _pg_checked = f"PostgreSQL not reachable at {PG_DSN}: {type(e).__name__}: {e}"
+    return _pg_checked
+
+
+@pytest.fixture
+def keys() -> Keys:
+    return Keys.derive(TEST_SECRET)
+
+
+async def open_database(kind: str, tmp_path, keys: Keys) -> tuple[Database, str | None]:  # type: ignore[no-untyped-def]
+    """A migrated database; for PostgreSQL a throwaway schema in database `test`."""
+    if kind == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}", keys)
+        await upgrade(db.engine)
+        return db, None
+    reason = await _pg_unavailable()
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_DSN)
+    await conn.execute(f'CREATE SCHEMA "{schema}"')
+    await conn.close()
+    url = PG_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
+    db = Database(url, keys, connect_args={"server_settings": {"search_path": schema}})
+    await upgrade(db.engine)
+    return db, schema
+
+
+async def close_database(db: Database, schema: str | None) -> None:
+    await db.dispose()
+    if schema:
+        conn = await asyncpg.connect(PG_DSN)
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request, tmp_path, keys: Keys) -> AsyncIterator[Database]:  # type: ignore[no-untyped-def]
+    """The same storage tests run on SQLite and on PostgreSQL."""
+    db, schema = await open_database(request.param, tmp_path, keys)
+    try:
+        yield db
+    finally:
+        await close_database(db, schema)
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path, keys: Keys) -> AsyncIterator[Database]:  # type: ignore[no-untyped-def]
+    db, _ = await open_database("sqlite", tmp_path, keys)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@dataclass
+class RunningBot:
+    api: FakeBotAPI
+    db: Database
+    keys: Keys
+    service: ReporterService
+    bot: Bot
+    dp: Dispatcher
+    task: asyncio.Task[None]
+
+
+async def start_bot(api: FakeBotAPI, db: Database, keys: Keys, **service_kwargs) -> RunningBot:  # type: ignore[no-untyped-def]
+    """The real aiogram runtime, long-polling the fake Bot API server in this event loop."""
+    settings = Settings(
+        bot_token=api.token, telegram_api_url=api.url, secret_key=TEST_SECRET, _env_file=None
+    )
+    renderer = Renderer(Catalogs("id"))
+    service = ReporterService(db, keys, PlaceIndex.load(), **service_kwargs)
+    bot = make_bot(settings)
+    dp = create_dispatcher(service, renderer)
+    task = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, polling_timeout=1, close_bot_session=True)
+    )
+    return RunningBot(api, db, keys, service, bot, dp, task)
+
+
+async def stop_bot(running: RunningBot) -> None:
+    await running.dp.stop_polling()
+    await asyncio.wait_for(running.task, 10)
+
+
+@pytest.fixture
+async def running_bot(fake_api: FakeBotAPI, sqlite_db: Database, keys: Keys) -> AsyncIterator[RunningBot]:
+    running = await start_bot(fake_api, sqlite_db, keys)
+    try:
+        yield running
+    finally:
+        await stop_bot(running)
