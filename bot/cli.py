@@ -66,19 +66,25 @@ async def _upt(settings: Settings, args: argparse.Namespace) -> int:
                 result = await directory.import_rows(session, directory.read_csv(Path(args.file)))
                 for error in result.errors:
                     print(error, file=sys.stderr)
-                print(f"{result.added} added, {result.updated} updated, {len(result.errors)} errors")
+                print(
+                    f"{result.added} added, {result.updated} updated, {len(result.errors)} errors"
+                )
                 return 1 if result.errors else 0
             if args.upt_command == "list":
                 for upt in await directory.list_upts(session):
                     connected = "connected" if upt.telegram_chat_id else "not connected"
-                    print(f"{upt.code}\t{upt.level}\t{upt.region_code or '-'}\t{upt.timezone}\t"
-                          f"{connected}\t{upt.name}")
+                    print(
+                        f"{upt.code}\t{upt.level}\t{upt.region_code or '-'}\t{upt.timezone}\t"
+                        f"{connected}\t{upt.name}"
+                    )
                 return 0
             pending = await directory.pending(session)
             if not pending:
                 print("no tickets are waiting for an unconnected UPT")
             for p in pending:
-                print(f"{p.upt_code}\t{p.tickets} waiting\t{p.upt_name}\t{' '.join(p.case_numbers)}")
+                print(
+                    f"{p.upt_code}\t{p.tickets} waiting\t{p.upt_name}\t{' '.join(p.case_numbers)}"
+                )
             return 0
     finally:
         await db.dispose()
@@ -87,15 +93,20 @@ async def _upt(settings: Settings, args: argparse.Namespace) -> int:
 def _env_init(path: Path) -> None:
     """Give a local install its own SECRET_KEY, once; never overwrite an existing one."""
     text = path.read_text() if path.exists() else ""
-    if any(line.startswith("SECRET_KEY=") and line.strip() != "SECRET_KEY=" for line in text.splitlines()):
+    if any(
+        line.startswith("SECRET_KEY=") and line.strip() != "SECRET_KEY="
+        for line in text.splitlines()
+    ):
         return
     key = secrets.token_urlsafe(48)
     with path.open("a") as f:
         if text and not text.endswith("\n"):
             f.write("\n")
         f.write(f"SECRET_KEY={key}\n")
-    print(f"lapor-ppa: generated a new SECRET_KEY into {path}. Keep it: without it the stored "
-          "reports cannot be read.")
+    print(
+        f"lapor-ppa: generated a new SECRET_KEY into {path}. Keep it: without it the stored "
+        "reports cannot be read."
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -52,18 +52,27 @@ def prompt(r: Draft) -> Reply:
     if step == "place":
         return Reply(
             N_("report.ask_place"),
-            choices=[[Choice(LIST, N_("place.choose_from_list"))], [Choice(UNKNOWN, N_("place.unknown"))]],
+            choices=[
+                [Choice(LIST, N_("place.choose_from_list"))],
+                [Choice(UNKNOWN, N_("place.unknown"))],
+            ],
         )
     if step == "place_pick":
         rows = _cand_rows(p)
         if p.get("mode") == "search":
             msg = N_("place.results") if rows else N_("place.no_results")
-            tail = [[Choice(LIST, N_("place.choose_from_list"))], [Choice(UNKNOWN, N_("place.unknown"))]]
+            tail = [
+                [Choice(LIST, N_("place.choose_from_list"))],
+                [Choice(UNKNOWN, N_("place.unknown"))],
+            ]
             return Reply(msg, {"query": p.get("query", "")}, rows + tail)
         nav = _nav(p)
         if p.get("parent"):
             whole = [[Choice(f"pick:{p['parent']}", N_("place.whole_province"))]]
-            tail = [[Choice(LIST, N_("place.back_to_provinces"))], [Choice(UNKNOWN, N_("place.unknown"))]]
+            tail = [
+                [Choice(LIST, N_("place.back_to_provinces"))],
+                [Choice(UNKNOWN, N_("place.unknown"))],
+            ]
             return Reply(
                 N_("place.pick_regency"),
                 {"province": p.get("parent_label", "")},
@@ -77,7 +86,10 @@ def prompt(r: Draft) -> Reply:
         return Reply(
             N_("place.ask_district"),
             {"place": r["a"]["place"]["label"]},
-            [[Choice(DISTRICT_LIST, N_("place.district_list"))], [Choice(DISTRICT_SKIP, N_("place.skip"))]],
+            [
+                [Choice(DISTRICT_LIST, N_("place.district_list"))],
+                [Choice(DISTRICT_SKIP, N_("place.skip"))],
+            ],
         )
     # district_pick
     rows = _cand_rows(p)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiogram import Bot, Dispatcher, F, Router
@@ -55,12 +56,16 @@ def _markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
     )
 
 
-async def _send_one(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
-                    attempts: int) -> bool:
+async def _send_one(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, attempts: int
+) -> bool:
     for attempt in range(1, attempts + 1):
         try:
             await bot.send_message(
-                chat_id, text, parse_mode="HTML", reply_markup=markup,
+                chat_id,
+                text,
+                parse_mode="HTML",
+                reply_markup=markup,
                 link_preview_options=NO_PREVIEW,
             )
             return True
@@ -126,10 +131,8 @@ def reporter_router(service: ReporterService, renderer: Renderer) -> Router:
             language_code=query.from_user.language_code,
         )
         await service.handle(incoming, sender(bot, renderer, chat.id, None))
-        try:
+        with contextlib.suppress(TelegramAPIError):  # the spinner stops by itself anyway
             await query.answer()
-        except TelegramAPIError:  # the spinner stops by itself; nothing is lost
-            pass
 
     return router
 

@@ -125,7 +125,9 @@ async def stop_bot(running: RunningBot) -> None:
 
 
 @pytest.fixture
-async def running_bot(fake_api: FakeBotAPI, sqlite_db: Database, keys: Keys) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    fake_api: FakeBotAPI, sqlite_db: Database, keys: Keys
+) -> AsyncIterator[RunningBot]:
     running = await start_bot(fake_api, sqlite_db, keys)
     try:
         yield running

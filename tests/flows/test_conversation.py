@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from flows.conversation import step
 from flows.codes import parse_code
+from flows.conversation import step
 from flows.core import Effect, EffectResult, Input, Reply
 from flows.place import PAGE_SIZE
 from storage.places import PlaceIndex
@@ -19,12 +19,15 @@ from storage.places import PlaceIndex
 PLACES = PlaceIndex.load()
 VALID_CODE = "7K2M9Q4T1XA8"
 # A well-formed code (right check symbol) that no ticket has.
-OTHER_CODE = next(c for c in (f"22222222222{x}" for x in "0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-                  if parse_code(c) == c)
+OTHER_CODE = next(
+    c for c in (f"22222222222{x}" for x in "0123456789ABCDEFGHJKMNPQRSTVWXYZ") if parse_code(c) == c
+)
 
 
 def _places(mode: str, found: list[Any], **extra: Any) -> EffectResult:
-    return EffectResult("places", {"mode": mode, "items": [[p.code, p.label(), p.level] for p in found], **extra})
+    return EffectResult(
+        "places", {"mode": mode, "items": [[p.code, p.label(), p.level] for p in found], **extra}
+    )
 
 
 def world(effect: Effect) -> EffectResult | None:
@@ -32,7 +35,9 @@ def world(effect: Effect) -> EffectResult | None:
     if effect.name == "find_places":
         return _places("search", PLACES.search(a["query"]), query=a["query"])
     if effect.name == "find_districts":
-        return _places("dsearch", PLACES.search_districts(a["regency"], a["query"]), query=a["query"])
+        return _places(
+            "dsearch", PLACES.search_districts(a["regency"], a["query"]), query=a["query"]
+        )
     if effect.name == "list_places":
         parent, page = a["parent"], a["page"]
         if parent is None:
@@ -46,13 +51,28 @@ def world(effect: Effect) -> EffectResult | None:
         label = PLACES.get(parent).name if parent else ""  # type: ignore[union-attr]
         return _places(mode, chunk, parent=parent, parent_label=label, page=page, pages=pages)
     if effect.name == "submit_report":
-        return EffectResult("submitted", {"code": VALID_CODE, "case_number": "PPA-3515-2026-000001",
-                                          "upt_name": "UPTD PPA Provinsi Jawa Timur", "connected": False})
+        return EffectResult(
+            "submitted",
+            {
+                "code": VALID_CODE,
+                "case_number": "PPA-3515-2026-000001",
+                "upt_name": "UPTD PPA Provinsi Jawa Timur",
+                "connected": False,
+            },
+        )
     if effect.name == "lookup_status":
         found = effect.args["code"] == VALID_CODE
-        return EffectResult("status", {"found": found, "case_number": "PPA-3515-2026-000001",
-                                       "status": "baru", "upt_name": "UPTD PPA Provinsi Jawa Timur",
-                                       "timezone": "Asia/Jakarta", "changed_at": "2026-11-23T10:00:00+00:00"})
+        return EffectResult(
+            "status",
+            {
+                "found": found,
+                "case_number": "PPA-3515-2026-000001",
+                "status": "baru",
+                "upt_name": "UPTD PPA Provinsi Jawa Timur",
+                "timezone": "Asia/Jakarta",
+                "changed_at": "2026-11-23T10:00:00+00:00",
+            },
+        )
     if effect.name == "delete_input":
         return None
     raise AssertionError(effect)
@@ -69,7 +89,9 @@ def parse(raw: str) -> Input:
     return Input.of_text(raw)
 
 
-def run(inputs: list[str], state: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[list[str]], list[Reply]]:
+def run(
+    inputs: list[str], state: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[list[str]], list[Reply]]:
     """Returns the final state, the message ids shown after each input, and the last replies."""
     shown: list[list[str]] = []
     last: list[Reply] = []
@@ -92,8 +114,15 @@ def run(inputs: list[str], state: dict[str, Any] | None = None) -> tuple[dict[st
 
 
 TO_SUMMARY = [
-    "/lapor", "[role:umum]", "[danger:tidak]", "[category:prostitusi_online]", "sidoarjo",
-    "[pick:35.15]", "[dskip]", "Ada akun yang menawarkan anak.", "[when:hari_ini]",
+    "/lapor",
+    "[role:umum]",
+    "[danger:tidak]",
+    "[category:prostitusi_online]",
+    "sidoarjo",
+    "[pick:35.15]",
+    "[dskip]",
+    "Ada akun yang menawarkan anak.",
+    "[when:hari_ini]",
 ]
 
 
@@ -117,9 +146,12 @@ def test_full_report_reads_like_the_conversation() -> None:
 def test_answers_are_kept_in_the_draft() -> None:
     state, _, last = run(TO_SUMMARY)
     assert state["report"]["a"] == {
-        "role": "umum", "danger": "tidak", "category": "prostitusi_online",
+        "role": "umum",
+        "danger": "tidak",
+        "category": "prostitusi_online",
         "place": {"code": "35.15", "label": "Kabupaten Sidoarjo, Jawa Timur"},
-        "narrative": "Ada akun yang menawarkan anak.", "when": "hari_ini",
+        "narrative": "Ada akun yang menawarkan anak.",
+        "when": "hari_ini",
     }
     keys = [c.key for row in last[0].choices for c in row]
     assert keys == ["submit", "edit", "cancel"]
@@ -129,50 +161,171 @@ def test_answers_are_kept_in_the_draft() -> None:
     ("inputs", "expected_last", "step_after"),
     [
         # urgent: numbers first, then the form goes on
-        (["/lapor", "[role:korban]", "[danger:ya]"], ["report.urgent_help", "report.ask_category"], "category"),
+        (
+            ["/lapor", "[role:korban]", "[danger:ya]"],
+            ["report.urgent_help", "report.ask_category"],
+            "category",
+        ),
         # odd things mid-flow never lose the draft
-        (["/lapor", "[role:umum]", "~sticker"], ["conv.media_not_accepted", "report.ask_danger"], "danger"),
-        (["/lapor", "[role:umum]", "~voice"], ["conv.media_not_accepted", "report.ask_danger"], "danger"),
-        (["/lapor", "[role:umum]", "[role:keluarga]"], ["conv.stale_button", "report.ask_danger"], "danger"),
-        (["/lapor", "[role:umum]", "[forged:💥]"], ["conv.stale_button", "report.ask_danger"], "danger"),
+        (
+            ["/lapor", "[role:umum]", "~sticker"],
+            ["conv.media_not_accepted", "report.ask_danger"],
+            "danger",
+        ),
+        (
+            ["/lapor", "[role:umum]", "~voice"],
+            ["conv.media_not_accepted", "report.ask_danger"],
+            "danger",
+        ),
+        (
+            ["/lapor", "[role:umum]", "[role:keluarga]"],
+            ["conv.stale_button", "report.ask_danger"],
+            "danger",
+        ),
+        (
+            ["/lapor", "[role:umum]", "[forged:💥]"],
+            ["conv.stale_button", "report.ask_danger"],
+            "danger",
+        ),
         (["/lapor", "[role:umum]", "ya"], ["conv.use_buttons", "report.ask_danger"], "danger"),
-        (["/lapor", "[role:umum]", "/start"], ["conv.draft_waiting", "report.ask_danger"], "danger"),
-        (["/lapor", "[role:umum]", "/lapor"], ["conv.draft_waiting", "report.ask_danger"], "danger"),
-        (["/lapor", "[role:umum]", "/bantuan"], ["help.text", "conv.draft_kept", "report.ask_danger"], "danger"),
-        (["/lapor", "[role:umum]", "/entah"], ["conv.unknown_command", "report.ask_danger"], "danger"),
-        (["/lapor", "[role:umum]", "[menu:lapor]"], ["conv.draft_waiting", "report.ask_danger"], "danger"),
-        (["/lapor", "[role:umum]", f"/status {VALID_CODE}"],
-         ["status.found", "conv.draft_kept", "report.ask_danger"], "danger"),
+        (
+            ["/lapor", "[role:umum]", "/start"],
+            ["conv.draft_waiting", "report.ask_danger"],
+            "danger",
+        ),
+        (
+            ["/lapor", "[role:umum]", "/lapor"],
+            ["conv.draft_waiting", "report.ask_danger"],
+            "danger",
+        ),
+        (
+            ["/lapor", "[role:umum]", "/bantuan"],
+            ["help.text", "conv.draft_kept", "report.ask_danger"],
+            "danger",
+        ),
+        (
+            ["/lapor", "[role:umum]", "/entah"],
+            ["conv.unknown_command", "report.ask_danger"],
+            "danger",
+        ),
+        (
+            ["/lapor", "[role:umum]", "[menu:lapor]"],
+            ["conv.draft_waiting", "report.ask_danger"],
+            "danger",
+        ),
+        (
+            ["/lapor", "[role:umum]", f"/status {VALID_CODE}"],
+            ["status.found", "conv.draft_kept", "report.ask_danger"],
+            "danger",
+        ),
         (TO_SUMMARY[:7] + ["x" * 2001], ["report.narrative_too_long"], "narrative"),
         (TO_SUMMARY[:7] + ["x" * 50_000], ["report.narrative_too_long"], "narrative"),
         (TO_SUMMARY[:7] + ["   "], ["conv.empty_text", "report.ask_narrative"], "narrative"),
-        (TO_SUMMARY[:7] + ["~photo"], ["conv.media_not_accepted", "report.ask_narrative"], "narrative"),
+        (
+            TO_SUMMARY[:7] + ["~photo"],
+            ["conv.media_not_accepted", "report.ask_narrative"],
+            "narrative",
+        ),
         # summary: change a part, come back to the summary
-        ([*TO_SUMMARY, "[edit]", "[edit:when]", "[when:berlangsung]"], ["report.summary"], "summary"),
+        (
+            [*TO_SUMMARY, "[edit]", "[edit:when]", "[when:berlangsung]"],
+            ["report.summary"],
+            "summary",
+        ),
         ([*TO_SUMMARY, "[edit]", "[edit:back]"], ["report.summary"], "summary"),
         ([*TO_SUMMARY, "[edit]", "[edit:place]", "[place:unknown]"], ["report.summary"], "summary"),
         ([*TO_SUMMARY, "[cancel]", "[cancel:no]"], ["report.summary"], "summary"),
         # place: list pages, province drill-down, whole province, unknown, no match
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "[place:list]"],
-         ["place.pick_province"], "place_pick"),
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "[place:list]", "[page:1]"],
-         ["place.pick_province"], "place_pick"),
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "jatim"],
-         ["place.results"], "place_pick"),
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "jatim", "[go:35]"],
-         ["place.pick_regency"], "place_pick"),
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "jatim", "[go:35]", "[pick:35]"],
-         ["report.ask_narrative"], "narrative"),
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "zzzzqqq"],
-         ["place.no_results"], "place_pick"),
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "[place:unknown]"],
-         ["report.ask_narrative"], "narrative"),
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "sidoarjo", "[pick:35.15]", "waru"],
-         ["place.district_results"], "district_pick"),
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "sidoarjo", "[pick:35.15]",
-          "[dlist]", "[page:1]"], ["place.pick_district"], "district_pick"),
-        (["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "sidoarjo", "[pick:35.15]",
-          "[pick:35.16]"], ["conv.stale_button", "place.ask_district"], "district"),
+        (
+            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "[place:list]"],
+            ["place.pick_province"],
+            "place_pick",
+        ),
+        (
+            [
+                "/lapor",
+                "[role:umum]",
+                "[danger:tidak]",
+                "[category:grooming]",
+                "[place:list]",
+                "[page:1]",
+            ],
+            ["place.pick_province"],
+            "place_pick",
+        ),
+        (
+            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "jatim"],
+            ["place.results"],
+            "place_pick",
+        ),
+        (
+            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "jatim", "[go:35]"],
+            ["place.pick_regency"],
+            "place_pick",
+        ),
+        (
+            [
+                "/lapor",
+                "[role:umum]",
+                "[danger:tidak]",
+                "[category:grooming]",
+                "jatim",
+                "[go:35]",
+                "[pick:35]",
+            ],
+            ["report.ask_narrative"],
+            "narrative",
+        ),
+        (
+            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "zzzzqqq"],
+            ["place.no_results"],
+            "place_pick",
+        ),
+        (
+            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "[place:unknown]"],
+            ["report.ask_narrative"],
+            "narrative",
+        ),
+        (
+            [
+                "/lapor",
+                "[role:umum]",
+                "[danger:tidak]",
+                "[category:grooming]",
+                "sidoarjo",
+                "[pick:35.15]",
+                "waru",
+            ],
+            ["place.district_results"],
+            "district_pick",
+        ),
+        (
+            [
+                "/lapor",
+                "[role:umum]",
+                "[danger:tidak]",
+                "[category:grooming]",
+                "sidoarjo",
+                "[pick:35.15]",
+                "[dlist]",
+                "[page:1]",
+            ],
+            ["place.pick_district"],
+            "district_pick",
+        ),
+        (
+            [
+                "/lapor",
+                "[role:umum]",
+                "[danger:tidak]",
+                "[category:grooming]",
+                "sidoarjo",
+                "[pick:35.15]",
+                "[pick:35.16]",
+            ],
+            ["conv.stale_button", "place.ask_district"],
+            "district",
+        ),
     ],
 )
 def test_transcripts(inputs: list[str], expected_last: list[str], step_after: str) -> None:
@@ -183,8 +336,17 @@ def test_transcripts(inputs: list[str], expected_last: list[str], step_after: st
 
 
 def test_district_is_remembered() -> None:
-    state, _, last = run(["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "sidoarjo",
-                          "[pick:35.15]", "waru"])
+    state, _, last = run(
+        [
+            "/lapor",
+            "[role:umum]",
+            "[danger:tidak]",
+            "[category:grooming]",
+            "sidoarjo",
+            "[pick:35.15]",
+            "waru",
+        ]
+    )
     waru = next(c.key for row in last[0].choices for c in row if c.key.startswith("dpick:"))
     state, _, _ = run([f"[{waru}]"], state)
     assert state["report"]["a"]["district"]["label"] == "Kec. Waru"

@@ -134,7 +134,9 @@ async def submit_unrouted(user: FakeUser) -> None:
     assert "PPA-0000-" in sent.plain and "SAPA 129" in sent.plain
 
 
-async def test_kirim_twice_and_a_redelivered_update_make_one_ticket(running_bot: RunningBot) -> None:
+async def test_kirim_twice_and_a_redelivered_update_make_one_ticket(
+    running_bot: RunningBot,
+) -> None:
     api = running_bot.api
     user = api.user(5550004)
     await report_until_summary(user, "Masyarakat umum")
@@ -170,9 +172,16 @@ async def test_database_holds_no_plaintext_narrative_code_or_user_id(
     user = running_bot.api.user(771234567, first_name="Rahasia", username="pelapor_rahasia")
     await report_until_summary(user, "Masyarakat umum")
     code = await submit(user)
-    await running_bot.db.dispose()  # flush the WAL so every byte is on disk to be read
+    # The main file and its write-ahead log hold every committed byte.
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("test.db*"))
-    for secret in (NARRATIVE, "Rahasia-narasi-7731", code, code.replace("-", ""),
-                   str(user.id), "pelapor_rahasia", "penawar_anak"):
+    for secret in (
+        NARRATIVE,
+        "Rahasia-narasi-7731",
+        code,
+        code.replace("-", ""),
+        str(user.id),
+        "pelapor_rahasia",
+        "penawar_anak",
+    ):
         assert secret.encode() not in raw, secret
     assert b"PPA-3515-" in raw  # the case number is not secret, and is there: the read worked

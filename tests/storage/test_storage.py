@@ -33,7 +33,9 @@ def submission(draft_key: str = "d1", region: str | None = "35.15", **kw) -> tic
 
 async def test_seed_has_every_region_and_a_starter_directory(database: Database) -> None:
     async with database.unit_of_work() as s:
-        counts = dict((await s.execute(select(Region.level, func.count()).group_by(Region.level))).all())
+        counts = dict(
+            (await s.execute(select(Region.level, func.count()).group_by(Region.level))).all()
+        )
         upts = (await s.execute(select(Upt.level, func.count()).group_by(Upt.level))).all()
     assert counts == {"provinsi": 38, "kabkota": 514, "kecamatan": 7285}
     assert dict(upts) == {"nasional": 1, "provinsi": 38}
@@ -43,7 +45,9 @@ async def test_unconnected_directory_holds_ticket_at_most_specific_level(
     database: Database, keys: Keys
 ) -> None:
     async with database.unit_of_work() as s:
-        done = await tickets.submit(s, submission(), code_hash=keys.code_hash("A"), reporter_ref="r")
+        done = await tickets.submit(
+            s, submission(), code_hash=keys.code_hash("A"), reporter_ref="r"
+        )
     assert done.connected is False
     assert done.upt_name == "UPTD PPA Provinsi Jawa Timur"
     assert done.case_number.startswith("PPA-3515-20")
@@ -69,8 +73,14 @@ async def test_routing_falls_back_kabkota_province_national(
     async with database.unit_of_work() as s:
         result = await directory.import_rows(
             s,
-            [{"code": "UPTD-PPA-3515", "name": "UPTD PPA Kabupaten Sidoarjo", "level": "kabkota",
-              "region_code": "35.15"}],
+            [
+                {
+                    "code": "UPTD-PPA-3515",
+                    "name": "UPTD PPA Kabupaten Sidoarjo",
+                    "level": "kabkota",
+                    "region_code": "35.15",
+                }
+            ],
         )
         assert result.added == 1 and not result.errors
         for n, code in enumerate(connected, start=1):
@@ -81,12 +91,22 @@ async def test_routing_falls_back_kabkota_province_national(
     assert route.connected is bool(connected)
 
 
-async def test_unknown_place_goes_to_national_and_case_prefixes(database: Database, keys: Keys) -> None:
+async def test_unknown_place_goes_to_national_and_case_prefixes(
+    database: Database, keys: Keys
+) -> None:
     async with database.unit_of_work() as s:
-        a = await tickets.submit(s, submission("a", None), code_hash=keys.code_hash("A"), reporter_ref="r")
-        b = await tickets.submit(s, submission("b", "12"), code_hash=keys.code_hash("B"), reporter_ref="r")
-        c = await tickets.submit(s, submission("c", "35.15"), code_hash=keys.code_hash("C"), reporter_ref="r")
-        d = await tickets.submit(s, submission("d", "35.15"), code_hash=keys.code_hash("D"), reporter_ref="r")
+        a = await tickets.submit(
+            s, submission("a", None), code_hash=keys.code_hash("A"), reporter_ref="r"
+        )
+        b = await tickets.submit(
+            s, submission("b", "12"), code_hash=keys.code_hash("B"), reporter_ref="r"
+        )
+        c = await tickets.submit(
+            s, submission("c", "35.15"), code_hash=keys.code_hash("C"), reporter_ref="r"
+        )
+        d = await tickets.submit(
+            s, submission("d", "35.15"), code_hash=keys.code_hash("D"), reporter_ref="r"
+        )
     assert a.upt_name.startswith("SAPA 129")
     assert a.case_number.startswith("PPA-0000-") and b.case_number.startswith("PPA-1200-")
     assert c.case_number.endswith("-000001") and d.case_number.endswith("-000002")
@@ -97,7 +117,9 @@ async def test_one_draft_makes_one_ticket(database: Database, keys: Keys) -> Non
         await tickets.submit(s, submission("same"), code_hash=keys.code_hash("A"), reporter_ref="r")
     with pytest.raises(IntegrityError):
         async with database.unit_of_work() as s:
-            await tickets.submit(s, submission("same"), code_hash=keys.code_hash("B"), reporter_ref="r")
+            await tickets.submit(
+                s, submission("same"), code_hash=keys.code_hash("B"), reporter_ref="r"
+            )
     async with database.unit_of_work() as s:
         assert await s.scalar(select(func.count()).select_from(Ticket)) == 1
 
@@ -116,14 +138,22 @@ async def test_concurrent_case_numbers_are_unique(database: Database, keys: Keys
 
 async def test_status_by_code_hash_and_history(database: Database, keys: Keys) -> None:
     async with database.unit_of_work() as s:
-        done = await tickets.submit(s, submission(), code_hash=keys.code_hash("CODE1"), reporter_ref="r")
+        done = await tickets.submit(
+            s, submission(), code_hash=keys.code_hash("CODE1"), reporter_ref="r"
+        )
     async with database.unit_of_work() as s:
         view = await tickets.status_by_code(s, keys.code_hash("CODE1"))
         missing = await tickets.status_by_code(s, keys.code_hash("CODE2"))
-        kinds = list(await s.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == done.ticket_id)))
+        kinds = list(
+            await s.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == done.ticket_id))
+        )
         links = await s.scalar(select(func.count()).select_from(ReporterLink))
     assert view is not None and missing is None
-    assert (view.case_number, view.status, view.timezone) == (done.case_number, "baru", "Asia/Jakarta")
+    assert (view.case_number, view.status, view.timezone) == (
+        done.case_number,
+        "baru",
+        "Asia/Jakarta",
+    )
     assert sorted(kinds) == ["created", "routed"]
     assert links == 1
 
@@ -150,8 +180,12 @@ async def test_conversation_state_roundtrip_and_upsert(database: Database) -> No
 
 async def test_words_and_codes_are_not_stored_in_plaintext(database: Database, keys: Keys) -> None:
     async with database.unit_of_work() as s:
-        await tickets.submit(s, submission(narrative="RAHASIA-NARASI"), code_hash=keys.code_hash("K"),
-                             reporter_ref=keys.reporter_ref(987654321))
+        await tickets.submit(
+            s,
+            submission(narrative="RAHASIA-NARASI"),
+            code_hash=keys.code_hash("K"),
+            reporter_ref=keys.reporter_ref(987654321),
+        )
         await conversations.save_state(s, keys.reporter_ref(987654321), {"secret": "RAHASIA-DRAFT"})
     async with database.engine.connect() as conn:
         narrative = (await conn.execute(text("SELECT narrative FROM tickets"))).scalar_one()
@@ -173,11 +207,21 @@ async def test_a_wrong_key_cannot_read_state_and_starts_afresh(database: Databas
 
 async def test_import_validates_rows(database: Database) -> None:
     rows = [
-        {"code": "UPTD-PPA-1271", "name": "UPTD PPA Kota Medan", "level": "kabkota", "region_code": "12.71"},
+        {
+            "code": "UPTD-PPA-1271",
+            "name": "UPTD PPA Kota Medan",
+            "level": "kabkota",
+            "region_code": "12.71",
+        },
         {"code": "X", "name": "Bad level", "level": "kota", "region_code": "12.71"},
         {"code": "Y", "name": "Bad region", "level": "kabkota", "region_code": "99.99"},
         {"code": "Z", "name": "Province code for kabkota", "level": "kabkota", "region_code": "12"},
-        {"code": "UPTD-PPA-12", "name": "UPTD PPA Provinsi Sumut (baru)", "level": "provinsi", "region_code": "12"},
+        {
+            "code": "UPTD-PPA-12",
+            "name": "UPTD PPA Provinsi Sumut (baru)",
+            "level": "provinsi",
+            "region_code": "12",
+        },
     ]
     async with database.unit_of_work() as s:
         result = await directory.import_rows(s, rows)
