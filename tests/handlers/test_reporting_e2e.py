@@ -185,3 +185,25 @@ async def test_database_holds_no_plaintext_narrative_code_or_user_id(
     ):
         assert secret.encode() not in raw, secret
     assert b"PPA-3515-" in raw  # the case number is not secret, and is there: the read worked
+
+
+async def test_a_code_that_never_arrived_is_replaced_at_the_next_message(
+    running_bot: RunningBot,
+) -> None:
+    api = running_bot.api
+    user = api.user(5550006)
+    await report_until_summary(user, "Masyarakat umum")
+    api.fail("sendMessage", status=400, description="Bad Request: chat is unavailable", times=1)
+    _held, _menu = await user.tap("Kirim", n=2)  # the message with the code was refused
+    assert not any(CODE.search(m.plain) for m in api.chat(user.id))
+
+    fresh, _welcome, _menu = await user.ask("/start", n=3)
+    assert "kodenya mungkin tidak sampai" in fresh.plain
+    match = CODE.search(fresh.plain)
+    assert match
+    status, _ = await user.ask(f"/status {match.group(0)}", n=2)
+    assert "Baru" in status.plain
+    assert await ticket_count(running_bot) == 1
+    # Delivered now: the next message is answered normally, with no third code.
+    welcome, _ = await user.ask("/start", n=2)
+    assert "Selamat datang" in welcome.plain

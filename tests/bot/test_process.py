@@ -1,0 +1,181 @@
+"""The real `lapor-ppa` process: start-up errors in one line, and surviving SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from storage import conversations
+from storage.crypto import Keys
+from storage.db import Database
+from storage.models import Ticket
+from tests.fakebot import FakeBotAPI
+from tests.support import TEST_SECRET
+
+CLI = str(Path(sys.executable).parent / "lapor-ppa")
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "SECRET_KEY", "DATABASE_URL")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", LOG_LEVEL="WARNING")
+    env.update(extra)
+    return env
+
+
+def cli(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, *args], cwd=tmp_path, env=env_for(tmp_path, **extra), capture_output=True,
+        text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+
+
+def test_missing_secret_key_is_one_clear_line(tmp_path: Path) -> None:
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    result = cli(tmp_path, "run", BOT_TOKEN="123:abc")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "lapor-ppa: SECRET_KEY is not set (at least 32 characters; make run generates one)"
+    ]
+
+
+def test_invalid_settings_are_one_line(tmp_path: Path) -> None:
+    result = cli(tmp_path, "run", DATABASE_URL="mysql://x", SECRET_KEY="short")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "SECRET_KEY" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
+    result = cli(tmp_path, "run", BOT_TOKEN="123:abc", SECRET_KEY=TEST_SECRET)
+    assert result.returncode == 2
+    assert "run `lapor-ppa db upgrade` first" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_env_init_generates_a_key_once(tmp_path: Path) -> None:
+    first = cli(tmp_path, "env", "init")
+    key_line = (tmp_path / ".env").read_text().strip()
+    second = cli(tmp_path, "env", "init")
+    assert "generated a new SECRET_KEY" in first.stdout and second.stdout == ""
+    assert (tmp_path / ".env").read_text().strip() == key_line
+    assert len(key_line.removeprefix("SECRET_KEY=")) >= 32
+
+
+class BotProcess:
+    def __init__(self, api: FakeBotAPI, tmp_path: Path) -> None:
+        self.api, self.tmp_path = api, tmp_path
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            CLI, "run", cwd=self.tmp_path, stdin=asyncio.subprocess.DEVNULL,
+            env=env_for(self.tmp_path, BOT_TOKEN=self.api.token,
+                        TELEGRAM_API_URL=self.api.url, SECRET_KEY=TEST_SECRET),
+        )
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def stop(self) -> None:
+        if self.proc and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
+                await self.kill()
+
+    async def code_acknowledged(self, user_id: int) -> None:
+        """Wait until the bot has recorded that Telegram accepted the code message."""
+        keys = Keys.derive(TEST_SECRET)
+        db = Database(f"sqlite+aiosqlite:///{self.tmp_path / 'bot.db'}", keys)
+        try:
+            for _ in range(100):
+                async with db.unit_of_work() as s:
+                    state = await conversations.load_state(s, keys.reporter_ref(user_id))
+                if state and not state.get("pending_code"):
+                    return
+                await asyncio.sleep(0.05)
+            raise AssertionError("the bot never recorded the code as delivered")
+        finally:
+            await db.dispose()
+
+    async def tickets(self) -> int:
+        db = Database(f"sqlite+aiosqlite:///{self.tmp_path / 'bot.db'}", Keys.derive(TEST_SECRET))
+        try:
+            async with db.unit_of_work() as s:
+                return int(await s.scalar(select(func.count()).select_from(Ticket)) or 0)
+        finally:
+            await db.dispose()
+
+
+@pytest.fixture
+async def bot_process(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    process = BotProcess(fake_api, tmp_path)
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+async def test_report_survives_kill_between_answers(bot_process: BotProcess) -> None:
+    bot_process.api.fail("setMyCommands", status=500, times=5)  # cosmetic: must not be fatal
+    user = bot_process.api.user(6660001)
+    await user.ask("/start", n=2)
+    await user.tap("Lapor", n=2)
+    await user.tap("Guru BK")
+    _help_now, ask_category = await user.tap("Ya, sekarang", n=2)
+    assert "Apa yang terjadi?" in ask_category.plain
+
+    await bot_process.kill()
+    await bot_process.start()
+
+    [ask_place] = await user.tap("Bujukan/grooming daring")
+    assert "Di mana kejadiannya?" in ask_place.plain
+    [results] = await user.ask("kota medan")
+    [_district] = await user.tap(results.buttons[0][0])
+    await user.tap("Lewati")
+    await user.ask("Guru melihat pesan bujukan di grup kelas.")
+    [summary] = await user.tap("Bulan ini")
+    assert "Guru BK" in summary.plain and "Ya, sekarang" in summary.plain
+    assert "Kota Medan" in summary.plain
+    sent, _held, _menu = await user.tap("Kirim", n=3)
+    assert "PPA-1271-" in sent.plain
+    assert await bot_process.tickets() == 1
+
+
+async def test_redelivered_update_after_kill_makes_no_second_ticket(bot_process: BotProcess) -> None:
+    api = bot_process.api
+    user = api.user(6660002)
+    await user.ask("/start", n=2)
+    await user.tap("Lapor", n=2)
+    await user.tap("Masyarakat umum")
+    await user.tap("Tidak")
+    await user.tap("Lainnya")
+    await user.tap("Tidak tahu")
+    await user.ask("Ada yang mencurigakan.")
+    await user.tap("Hari ini")
+    kirim = await user.press("Kirim")
+    sent, _held, _menu = await user.replies(3)
+    assert "Laporan terkirim" in sent.plain
+    await bot_process.code_acknowledged(user.id)
+
+    await bot_process.kill()
+    api.redeliver(kirim)  # as Telegram does for an update the dead process never confirmed
+    await bot_process.start()
+
+    welcome, _menu = await user.ask("/start", n=2)
+    assert "Selamat datang" in welcome.plain  # nothing was answered to the redelivered press
+    assert await bot_process.tickets() == 1
