@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from flows.core import Choice, Msg, Param, Reply, Stamp
+from flows.core import N_, Choice, Msg, Param, Reply, Stamp
 from handlers.i18n import Catalogs
 
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
@@ -37,7 +37,7 @@ class Renderer:
         if isinstance(value, Stamp):
             zone = ZoneInfo(value.tz)
             when = datetime.fromisoformat(value.iso)
-            pattern = self.catalogs.get(locale, "format.datetime")
+            pattern = self.catalogs.get(locale, N_("format.datetime"))
             text = format_datetime(when, pattern, tzinfo=zone, locale=locale)
             return f"{text} {ZONE_NAMES.get(value.tz, value.tz)}"
         return html.escape(value, quote=False)

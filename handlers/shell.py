@@ -12,7 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from flows.core import Input
+from flows.core import N_, Input
 from handlers.render import Renderer
 from handlers.service import Incoming, ReporterService, Response
 
@@ -61,11 +61,11 @@ async def run_shell(
                     keys.append(button.key)
                     out.write(f"  [{len(keys)}] {button.label}\n")
         if response.delete_input:
-            out.write(renderer.catalogs.get(response.locale, "shell.deleted") + "\n")
+            out.write(renderer.catalogs.get(response.locale, N_("shell.deleted")) + "\n")
         out.flush()
         return True
 
-    out.write(renderer.catalogs.get(locale, "shell.intro") + "\n")
+    out.write(renderer.catalogs.get(locale, N_("shell.intro")) + "\n")
     await service.handle(Incoming(SHELL_USER_ID, Input.of_command("start")), send)
     while True:
         out.write("> ")

@@ -23,13 +23,20 @@ from aiogram.types import (
     Update,
 )
 
-from flows.core import Input
+from flows.core import N_, Input
 from handlers.render import Renderer
 from handlers.service import Incoming, ReporterService, Response, SendFn
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "lapor", "status", "bantuan", "batal")
+# The command menu, with the catalog ids of each description.
+COMMANDS = {
+    "start": N_("cmd.start"),
+    "lapor": N_("cmd.lapor"),
+    "status": N_("cmd.status"),
+    "bantuan": N_("cmd.bantuan"),
+    "batal": N_("cmd.batal"),
+}
 CODE_SEND_ATTEMPTS = 4  # a lost ticket code cannot be recovered, so try harder for it
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -147,8 +154,8 @@ async def set_commands(bot: Bot, renderer: Renderer) -> None:
     """Cosmetic: the command menu. A failure is logged, never fatal."""
     for locale in ("id", "en"):
         commands = [
-            BotCommand(command=c, description=renderer.catalogs.get(locale, f"cmd.{c}"))
-            for c in COMMANDS
+            BotCommand(command=c, description=renderer.catalogs.get(locale, msgid))
+            for c, msgid in COMMANDS.items()
         ]
         try:
             await bot.set_my_commands(commands, language_code=None if locale == "id" else locale)
