@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import os
 import signal
 import subprocess
@@ -24,7 +25,9 @@ CLI = str(Path(sys.executable).parent / "lapor-ppa")
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "SECRET_KEY", "DATABASE_URL")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "SECRET_KEY", "DATABASE_URL")
+    }
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", LOG_LEVEL="WARNING")
     env.update(extra)
     return env
@@ -32,8 +35,13 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def cli(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [CLI, *args], cwd=tmp_path, env=env_for(tmp_path, **extra), capture_output=True,
-        text=True, timeout=60, stdin=subprocess.DEVNULL,
+        [CLI, *args],
+        cwd=tmp_path,
+        env=env_for(tmp_path, **extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -77,9 +85,16 @@ class BotProcess:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            CLI, "run", cwd=self.tmp_path, stdin=asyncio.subprocess.DEVNULL,
-            env=env_for(self.tmp_path, BOT_TOKEN=self.api.token,
-                        TELEGRAM_API_URL=self.api.url, SECRET_KEY=TEST_SECRET),
+            CLI,
+            "run",
+            cwd=self.tmp_path,
+            stdin=asyncio.subprocess.DEVNULL,
+            env=env_for(
+                self.tmp_path,
+                BOT_TOKEN=self.api.token,
+                TELEGRAM_API_URL=self.api.url,
+                SECRET_KEY=TEST_SECRET,
+            ),
         )
 
     async def kill(self) -> None:
@@ -156,7 +171,9 @@ async def test_report_survives_kill_between_answers(bot_process: BotProcess) -> 
     assert await bot_process.tickets() == 1
 
 
-async def test_redelivered_update_after_kill_makes_no_second_ticket(bot_process: BotProcess) -> None:
+async def test_redelivered_update_after_kill_makes_no_second_ticket(
+    bot_process: BotProcess,
+) -> None:
     api = bot_process.api
     user = api.user(6660002)
     await user.ask("/start", n=2)
@@ -179,3 +196,52 @@ async def test_redelivered_update_after_kill_makes_no_second_ticket(bot_process:
     welcome, _menu = await user.ask("/start", n=2)
     assert "Selamat datang" in welcome.plain  # nothing was answered to the redelivered press
     assert await bot_process.tickets() == 1
+
+
+def test_terminal_shell_walks_a_report_without_a_token(tmp_path: Path) -> None:
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    script = "\n".join(
+        ["/lapor", "1", "2", "1", "jakbar", "1", "2", "Akun menawarkan anak.", "2", "1", "", ""]
+    )
+    result = subprocess.run(
+        [CLI, "run"],
+        cwd=tmp_path,
+        env=env_for(tmp_path, SECRET_KEY=TEST_SECRET),
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "[1] Lapor" in out and "[2] Cek status" in out and "[3] Info & bantuan" in out
+    assert "Kota Administrasi Jakarta Barat" in out
+    assert "Laporan terkirim" in out and "PPA-3173-" in out
+    code = re.search(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b", out)
+    assert code
+    again = subprocess.run(
+        [CLI, "shell"],
+        cwd=tmp_path,
+        env=env_for(tmp_path, SECRET_KEY=TEST_SECRET),
+        input=f"/status {code.group(0)}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Status laporan PPA-3173-" in again.stdout and "Baru" in again.stdout
+
+
+def test_directory_import_list_and_pending(tmp_path: Path) -> None:
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    csv_file = tmp_path / "upt.csv"
+    csv_file.write_text(
+        "code,name,level,region_code\n"
+        "UPTD-PPA-3515,UPTD PPA Kabupaten Sidoarjo,kabkota,35.15\n"
+        "BAD,Bad,kota,35.15\n"
+    )
+    imported = cli(tmp_path, "upt", "import", str(csv_file))
+    assert imported.returncode == 1  # one bad row is reported, the good one still lands
+    assert "1 added, 0 updated, 1 errors" in imported.stdout and "line 3" in imported.stderr
+    listed = cli(tmp_path, "upt", "list").stdout
+    assert "UPTD-PPA-3515\tkabkota\t35.15\tAsia/Jakarta\tnot connected" in listed
+    assert cli(tmp_path, "upt", "pending").stdout.startswith("no tickets are waiting")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from storage.crypto import Keys
+from storage.db import Database
 from storage.models import Ticket
-from tests.fakebot import FakeUser
-from tests.support import RunningBot
+from tests.fakebot import FakeBotAPI, FakeUser
+from tests.support import RunningBot, start_bot, stop_bot
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 NARRATIVE = "Ada akun @penawar_anak di MiChat yang menawarkan anak SMP. Rahasia-narasi-7731."
@@ -207,3 +210,24 @@ async def test_a_code_that_never_arrived_is_replaced_at_the_next_message(
     # Delivered now: the next message is answered normally, with no third code.
     welcome, _ = await user.ask("/start", n=2)
     assert "Selamat datang" in welcome.plain
+
+
+async def test_report_and_status_on_each_database(
+    fake_api: FakeBotAPI, database: Database, keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    running = await start_bot(fake_api, database, keys)
+    try:
+        user = fake_api.user(5550007, first_name="Budi", last_name="Santoso", username="budi_s")
+        await report_until_summary(user, "Masyarakat umum", urgent=True)
+        code = await submit(user)
+        status, _ = await user.ask(f"/status {code}", n=2)
+        assert "Baru" in status.plain
+        case_only, _ = await user.ask("/status PPA-3515-2026-000001", n=2)
+        assert "bukan kode tiket" in case_only.plain  # the case number never opens a ticket
+    finally:
+        await stop_bot(running)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "held at UPTD-PPA-35" in logged  # the operator is warned, by case number only
+    for secret in (NARRATIVE, code, code.replace("-", ""), str(user.id), "budi_s", "Santoso"):
+        assert secret not in logged

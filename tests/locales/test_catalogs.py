@@ -48,7 +48,9 @@ def test_catalogs_hold_no_dead_entries() -> None:
 def test_placeholders_match_the_source(locale: str) -> None:
     source, words = catalog("id"), catalog(locale)
     for msgid, text in words.items():
-        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", source[msgid])), msgid
+        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", source[msgid])), (
+            msgid
+        )
 
 
 def test_no_user_facing_literal_outside_the_catalogs() -> None:
@@ -57,7 +59,10 @@ def test_no_user_facing_literal_outside_the_catalogs() -> None:
     for package in SOURCES:
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("Reply", "Choice"):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") in (
+                    "Reply",
+                    "Choice",
+                ):
                     for arg in node.args[1:] if node.func.id == "Choice" else node.args[:1]:
                         if isinstance(arg, ast.Constant):
                             offenders.append(f"{path.name}:{node.lineno}")
