@@ -35,6 +35,8 @@ class Keys:
     reporter_key: bytes
     code_key: bytes
     evidence_key: bytes
+    invite_key: bytes
+    chat_key_key: bytes
 
     @classmethod
     def derive(cls, secret_key: str) -> Keys:
@@ -47,6 +49,8 @@ class Keys:
             reporter_key=_derive(raw, b"reporter-link"),
             code_key=_derive(raw, b"ticket-code"),
             evidence_key=_derive(raw, b"evidence-identifier"),
+            invite_key=_derive(raw, b"staff-invite"),
+            chat_key_key=_derive(raw, b"outbox-chat-key"),
         )
 
     def reporter_ref(self, user_id: int) -> str:
@@ -56,6 +60,13 @@ class Keys:
     def code_hash(self, canonical_code: str) -> str:
         """Only this is stored, so a database copy cannot be used to look tickets up."""
         return hmac.new(self.code_key, canonical_code.encode(), hashlib.sha256).hexdigest()
+
+    def invite_hash(self, token: str) -> str:
+        return hmac.new(self.invite_key, token.encode(), hashlib.sha256).hexdigest()
+
+    def chat_key(self, chat_id: int) -> str:
+        """Groups outbox rows by recipient without storing who the recipient is."""
+        return hmac.new(self.chat_key_key, str(chat_id).encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, data: bytes) -> bytes:
         return self.fernet.encrypt(data)

@@ -87,6 +87,12 @@ class Ticket(Base):
     locale: Mapped[str] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Only when the reporter asked for updates is their chat id kept, encrypted.
+    reporter_chat_id: Mapped[str | None] = mapped_column(EncryptedText)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    feedback_score: Mapped[int | None] = mapped_column(Integer)
+    feedback_comment: Mapped[str | None] = mapped_column(EncryptedText)
 
 
 class TicketEvent(Base):
@@ -101,6 +107,7 @@ class TicketEvent(Base):
     upt_id: Mapped[int | None] = mapped_column(ForeignKey("upts.id"))
     actor: Mapped[str] = mapped_column(String(40), default="system")
     note: Mapped[str | None] = mapped_column(EncryptedText)
+    shareable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -144,3 +151,131 @@ class CaseCounter(Base):
 
 
 Index("ix_tickets_status_upt", Ticket.status, Ticket.upt_id)
+
+
+# --- UPT staff, the outbox and the audit log (issue 4) --------------------------------------
+
+
+class Staff(Base):
+    """A UPT staff member. Staff are not anonymous: the UPT knows its own people."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upt_id: Mapped[int] = mapped_column(ForeignKey("upts.id"), index=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(12))  # petugas | koordinator
+    status: Mapped[str] = mapped_column(String(10))  # pending | active | revoked
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffInvite(Base):
+    """A one-time deep-link token; only its keyed hash is kept."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    upt_id: Mapped[int] = mapped_column(ForeignKey("upts.id"))
+    role: Mapped[str] = mapped_column(String(12))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketOwner(Base):
+    """UPTs with rights on a ticket: the routed one, and levels added by escalation."""
+
+    __tablename__ = "ticket_owners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    upt_id: Mapped[int] = mapped_column(ForeignKey("upts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # primary | escalated
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketCard(Base):
+    """Where a ticket's card was posted, so it can edit itself."""
+
+    __tablename__ = "ticket_cards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    upt_id: Mapped[int] = mapped_column(ForeignKey("upts.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffPrompt(Base):
+    """A ForceReply question to one staff member; only their reply to it is taken."""
+
+    __tablename__ = "staff_prompts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(20))  # question | note | reason | reroute
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+
+class TicketMessage(Base):
+    """The anonymous thread between staff and reporter, and internal notes."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # question | answer | note
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    body: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shown_at: Mapped[datetime | None]  # a question first seen by the reporter
+
+
+class OutboxMessage(Base):
+    """A message owed to someone, written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    method: Mapped[str] = mapped_column(String(30))  # sendMessage | editMessageText | …
+    chat_id: Mapped[str] = mapped_column(EncryptedText)  # a reporter's chat id is a secret
+    chat_key: Mapped[str] = mapped_column(String(64), index=True)  # keyed hash: order, pacing
+    is_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    purpose: Mapped[str] = mapped_column(String(20))  # card | card_edit | notice | …
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    upt_id: Mapped[int | None] = mapped_column(ForeignKey("upts.id"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    result_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+Index("ix_outbox_due", OutboxMessage.status, OutboxMessage.not_before_at)
+
+
+class AuditEntry(Base):
+    """Every staff action and every refused one: who, what, which ticket, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(60))  # "staff:12", "operator", "unknown:<hash8>"
+    action: Mapped[str] = mapped_column(String(40))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    detail: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

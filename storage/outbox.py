@@ -1,0 +1,181 @@
+"""The transactional outbox: messages owed to someone, written with the change that causes them.
+
+Repositories never commit: `enqueue` joins the caller's unit of work. The delivery worker
+(bot/delivery.py) claims due rows, sends them, and records the outcome here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.crypto import Keys
+from storage.models import OutboxMessage, TicketCard, TicketEvent, Upt, utcnow
+
+
+async def enqueue(
+    session: AsyncSession,
+    keys: Keys,
+    *,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    purpose: str,
+    ticket_id: int | None = None,
+    upt_id: int | None = None,
+    is_group: bool = False,
+) -> OutboxMessage:
+    row = OutboxMessage(
+        method=method,
+        chat_id=str(chat_id),
+        chat_key=keys.chat_key(chat_id),
+        is_group=is_group,
+        payload=payload,
+        purpose=purpose,
+        ticket_id=ticket_id,
+        upt_id=upt_id,
+        not_before_at=utcnow(),
+    )
+    session.add(row)
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    id: int
+    method: str
+    chat_id: int
+    chat_key: str
+    is_group: bool
+    params: dict[str, Any]
+    purpose: str
+    attempts: int
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> list[Due]:
+    """Due rows, oldest first, never overtaking an earlier pending row to the same chat."""
+    earlier = aliased(OutboxMessage)
+    blocked = exists().where(
+        and_(
+            earlier.chat_key == OutboxMessage.chat_key,
+            earlier.status == "pending",
+            earlier.id < OutboxMessage.id,
+        )
+    )
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.not_before_at <= now, ~blocked)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.bind.dialect.name == "postgresql":
+        # Two bot processes never send the same row at once.
+        stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
+    rows = (await session.scalars(stmt)).all()
+    out = []
+    for row in rows:
+        params = dict(row.payload)
+        if row.method.startswith("editMessage") and "message_id" not in params:
+            card = await _card_for(session, row)
+            if card is None:  # the card itself is not out yet: try again shortly
+                row.not_before_at = now + timedelta(seconds=1)
+                continue
+            params["message_id"] = card.message_id
+            row.chat_id = str(card.chat_id)
+        out.append(
+            Due(
+                row.id,
+                row.method,
+                int(row.chat_id),
+                row.chat_key,
+                row.is_group,
+                params,
+                row.purpose,
+                row.attempts,
+            )
+        )
+    return out
+
+
+async def _card_for(session: AsyncSession, row: OutboxMessage) -> TicketCard | None:
+    return await session.scalar(
+        select(TicketCard)
+        .where(
+            TicketCard.ticket_id == row.ticket_id,
+            TicketCard.upt_id == row.upt_id,
+            TicketCard.chat_id == int(row.chat_id),
+        )
+        .order_by(TicketCard.id.desc())
+        .limit(1)
+    )
+
+
+async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None) -> None:
+    row = await session.get_one(OutboxMessage, row_id)
+    row.status, row.sent_at, row.result_message_id = "sent", utcnow(), message_id
+    row.attempts += 1
+    if row.purpose == "card" and message_id is not None and row.ticket_id and row.upt_id:
+        session.add(
+            TicketCard(
+                ticket_id=row.ticket_id,
+                upt_id=row.upt_id,
+                chat_id=int(row.chat_id),
+                message_id=message_id,
+            )
+        )
+
+
+async def mark_retry(session: AsyncSession, row_id: int, at: datetime, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(not_before_at=at, error=error[:200], attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def mark_failed(session: AsyncSession, row_id: int, error: str) -> OutboxMessage:
+    """Permanent failure (blocked, removed from the group): recorded on the ticket too."""
+    row = await session.get_one(OutboxMessage, row_id)
+    row.status, row.error = "failed", error[:200]
+    row.attempts += 1
+    if row.ticket_id is not None:
+        session.add(
+            TicketEvent(
+                ticket_id=row.ticket_id,
+                kind="delivery_failed",
+                upt_id=row.upt_id,
+                note=f"{row.purpose}: {error[:150]}",
+            )
+        )
+    return row
+
+
+async def retarget(session: AsyncSession, keys: Keys, old: int, new: int) -> None:
+    """A group became a supergroup: its UPT and everything still owed to it move along."""
+    await session.execute(
+        update(Upt).where(Upt.telegram_chat_id == old).values(telegram_chat_id=new)
+    )
+    await session.execute(update(TicketCard).where(TicketCard.chat_id == old).values(chat_id=new))
+    rows = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.chat_key == keys.chat_key(old), OutboxMessage.status == "pending"
+        )
+    )
+    for row in rows:
+        row.chat_id, row.chat_key = str(new), keys.chat_key(new)
+
+
+async def pending_count(session: AsyncSession) -> int:
+    from sqlalchemy import func
+
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+        )
+        or 0
+    )
