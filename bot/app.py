@@ -7,6 +7,7 @@ import logging
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
 from bot.settings import Settings
 from handlers.i18n import Catalogs
@@ -20,9 +21,6 @@ from storage.migrate import current, head
 from storage.places import PlaceIndex
 
 log = logging.getLogger(__name__)
-
-# Only for the terminal shell without SECRET_KEY: local trials, never a real deployment.
-SHELL_DEV_SECRET = "lapor-ppa local shell only - not a secret - set SECRET_KEY"
 
 
 class NotReady(Exception):
@@ -66,6 +64,15 @@ async def run_telegram(app: App, *, handle_signals: bool = True) -> None:
     bot = make_bot(app.settings)
     dp = create_dispatcher(app.service, app.renderer)
     try:
+        try:
+            me = await bot.get_me()
+        except TelegramUnauthorizedError as e:
+            raise NotReady("BOT_TOKEN was refused by the Bot API (401 Unauthorized)") from e
+        except (TelegramAPIError, OSError) as e:
+            raise NotReady(
+                f"cannot reach the Bot API at {app.settings.telegram_api_url} ({type(e).__name__})"
+            ) from e
+        log.info("running as @%s", me.username)
         await set_commands(bot, app.renderer)
         log.info("polling %s", app.settings.telegram_api_url)
         await dp.start_polling(
@@ -80,11 +87,8 @@ async def run_telegram(app: App, *, handle_signals: bool = True) -> None:
 async def run(settings: Settings, *, shell: bool | None = None) -> None:
     use_shell = settings.bot_token is None if shell is None else shell
     if settings.secret_key is None:
-        if not use_shell:
-            raise NotReady("SECRET_KEY is not set (at least 32 characters; make run generates one)")
-        log.warning("SECRET_KEY is not set: the shell uses a local development key")
-    secret = settings.secret_key.get_secret_value() if settings.secret_key else SHELL_DEV_SECRET
-    app = App(settings, secret)
+        raise NotReady("SECRET_KEY is not set (at least 32 characters; make run generates one)")
+    app = App(settings, settings.secret_key.get_secret_value())
     try:
         await app.check_schema()
         if use_shell:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
 
@@ -138,6 +139,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     settings = _settings()
     _configure_logging(settings.log_level)
+    shell_mode = args.command == "shell" or (
+        args.command == "run" and (args.shell or not settings.bot_token)
+    )
+    if shell_mode and settings.secret_key is None:
+        # Trying the bot locally: give this install its own key, as `make run` does.
+        _env_init(Path(".env"))
+        settings = _settings()
     if args.command in ("run", "shell"):
         from bot.app import NotReady, run
 
@@ -151,7 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         return 0
     if args.command == "db":
-        asyncio.run(_db_upgrade(settings))
+        try:
+            asyncio.run(_db_upgrade(settings))
+        except SQLAlchemyError as e:
+            print(f"lapor-ppa: cannot upgrade the database ({type(e).__name__})", file=sys.stderr)
+            return 2
         return 0
     return asyncio.run(_upt(settings, args))
 

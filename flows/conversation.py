@@ -13,32 +13,11 @@ import copy
 from typing import Any
 
 from flows import report
+from flows.casework import STATUS_LABELS, STATUS_MEANINGS
 from flows.codes import CodeError, format_code, looks_like_code, parse_code
 from flows.core import N_, Choice, Effect, EffectResult, Input, Msg, Outcome, Reply, Stamp, State
 
 VERSION = 1
-COMMANDS = ("start", "lapor", "status", "bantuan", "batal", "hapus", "bahasa")
-
-STATUS_LABELS = {
-    "baru": N_("status.baru"),
-    "diterima": N_("status.diterima"),
-    "asesmen": N_("status.asesmen"),
-    "penjangkauan": N_("status.penjangkauan"),
-    "pendampingan": N_("status.pendampingan"),
-    "dirujuk": N_("status.dirujuk"),
-    "selesai": N_("status.selesai"),
-    "bukan_kewenangan": N_("status.bukan_kewenangan"),
-}
-STATUS_MEANINGS = {
-    "baru": N_("status.meaning.baru"),
-    "diterima": N_("status.meaning.diterima"),
-    "asesmen": N_("status.meaning.asesmen"),
-    "penjangkauan": N_("status.meaning.penjangkauan"),
-    "pendampingan": N_("status.meaning.pendampingan"),
-    "dirujuk": N_("status.meaning.dirujuk"),
-    "selesai": N_("status.meaning.selesai"),
-    "bukan_kewenangan": N_("status.meaning.bukan_kewenangan"),
-}
 
 
 def new_state() -> State:
@@ -58,6 +37,13 @@ def main_menu() -> Reply:
 def step(state: State | None, inp: Input | EffectResult) -> Outcome:
     """Advance the conversation by one input (or one effect's result)."""
     s = copy.deepcopy(state) if state and state.get("v") == VERSION else new_state()
+    if s["report"] is not None:
+        try:
+            report.prompt(s["report"])
+            if s["report"]["step"] == "summary":
+                report.summary(s["report"])
+        except (KeyError, ValueError, TypeError):
+            report.repair(s["report"])
     out = Outcome(s)
     if isinstance(inp, EffectResult):
         _on_result(out, inp)
@@ -81,7 +67,7 @@ def _resume(out: Outcome) -> None:
     """Put the pending question again: the draft's step, the code prompt, or the menu."""
     s = out.state
     if s["mode"] == "status":
-        out.replies.append(Reply(N_("status.ask_code")))
+        out.replies.append(_ask_code_again())
     elif s["report"] is not None:
         s["mode"] = "report"
         out.replies.append(report.prompt(s["report"]))
@@ -121,9 +107,7 @@ def _on_command(out: Outcome, inp: Input) -> None:
             _check_code(out, inp.text, delete_input=True)
         else:
             s["mode"] = "status"
-            out.replies.append(
-                Reply(N_("status.ask_code"), choices=[[Choice("status:back", N_("status.back"))]])
-            )
+            out.replies.append(_ask_code_again())
     elif cmd == "bantuan":
         out.replies.append(Reply(N_("help.text")))
         if has_draft:
@@ -166,6 +150,10 @@ def _on_report_input(out: Outcome, inp: Input) -> None:
         s["report"], s["mode"] = None, "menu"
         out.replies += [Reply(N_("report.cancelled")), main_menu()]
         return
+    if inp.kind == "text" and looks_like_code(inp.text):
+        # A ticket code is never a story: answer it and take it out of the chat.
+        _check_code(out, inp.text, delete_input=True)
+        return
     result = report.handle(r, inp)
     if result is None:
         _explain_unexpected(out, inp)
@@ -180,7 +168,9 @@ def _on_status_input(out: Outcome, inp: Input) -> None:
     if inp.kind == "choice" and inp.text == "status:back":
         _after_status(out)
     elif inp.kind == "text" and inp.text.strip():
-        _check_code(out, inp.text, delete_input=True)
+        # Someone typing their story here must not see it vanish: only code-like text goes.
+        code_like = looks_like_code(inp.text) or len(inp.text) <= 64
+        _check_code(out, inp.text, delete_input=code_like)
     else:
         _explain_unexpected(out, inp)
         _resume(out)

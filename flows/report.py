@@ -27,6 +27,7 @@ CATEGORIES = (
     "lainnya",
 )
 WHEN = ("berlangsung", "hari_ini", "minggu_ini", "bulan_ini", "lebih_lama", "tidak_tahu")
+UPDATES = ("ya", "tidak")
 
 # Catalog ids of the labels, so pybabel sees them and the summary can name an answer.
 ROLE_LABELS = {
@@ -58,9 +59,12 @@ WHEN_LABELS = {
     "tidak_tahu": N_("when.tidak_tahu"),
 }
 
+UPDATES_LABELS = {"ya": N_("updates.ya"), "tidak": N_("updates.tidak")}
+SUMMARY_UPDATES = {"ya": N_("summary.updates_on"), "tidak": N_("summary.updates_off")}
+
 # The frame, in order; each answered step moves to the next (or back to the summary).
-FRAME = ("role", "danger", "category", "place", "narrative", "when", "summary")
-EDITABLE = ("role", "danger", "category", "place", "narrative", "when")
+FRAME = ("role", "danger", "category", "place", "narrative", "when", "updates", "summary")
+EDITABLE = ("role", "danger", "category", "place", "narrative", "when", "updates")
 EDIT_LABELS = {
     "role": N_("edit.role"),
     "danger": N_("edit.danger"),
@@ -68,6 +72,7 @@ EDIT_LABELS = {
     "place": N_("edit.place"),
     "narrative": N_("edit.narrative"),
     "when": N_("edit.when"),
+    "updates": N_("edit.updates"),
 }
 PLACE_STEPS = ("place", "place_pick", "district", "district_pick")
 
@@ -103,6 +108,8 @@ def prompt(r: Draft) -> Reply:
         return Reply(N_("report.ask_narrative"), {"max": str(NARRATIVE_MAX)})
     if step == "when":
         return Reply(N_("report.ask_when"), choices=_options("when", WHEN, WHEN_LABELS, per_row=2))
+    if step == "updates":
+        return Reply(N_("report.ask_updates"), choices=_options("updates", UPDATES, UPDATES_LABELS))
     if step == "summary":
         return summary(r)
     if step == "edit_menu":
@@ -135,12 +142,27 @@ def summary(r: Draft) -> Reply:
             "place": place_text,
             "when": Msg(WHEN_LABELS[a["when"]]),
             "narrative": a["narrative"],
+            "updates": Msg(SUMMARY_UPDATES[a["updates"]]),
         },
         [
             [Choice("submit", N_("summary.submit"))],
             [Choice("edit", N_("summary.edit")), Choice("cancel", N_("summary.cancel"))],
         ],
     )
+
+
+def repair(r: Draft) -> None:
+    """Put a draft whose step is unknown or whose answers are incomplete (a state saved by
+    another version) back at its first unanswered question; answers are kept."""
+    a = r.setdefault("a", {})
+    answered = {"place": "place" in a}
+    for step in FRAME[:-1]:
+        if not answered.get(step, step in a):
+            r["step"], r["edit"] = step, False
+            if step == "place":
+                place.start(r)
+            return
+    r["step"], r["edit"] = "summary", False
 
 
 def offered_keys(r: Draft) -> set[str]:
@@ -210,6 +232,9 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
     if step == "when" and (value := _choice(r, "when", inp, WHEN)):
         r["a"]["when"] = value
         return _after(r, "when")
+    if step == "updates" and (value := _choice(r, "updates", inp, UPDATES)):
+        r["a"]["updates"] = value
+        return _after(r, "updates")
     if step == "summary" and inp.kind == "choice":
         if inp.text == "submit":
             return [], [Effect("submit_report", {"draft": r})]
@@ -230,7 +255,3 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
 
 def wants_cancel(r: Draft, inp: Input) -> bool:
     return r["step"] == "confirm_cancel" and inp.kind == "choice" and inp.text == "cancel:yes"
-
-
-def is_urgent(r: Draft) -> bool:
-    return r["a"].get("danger") == "ya"

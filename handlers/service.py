@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows import conversation
 from flows.codes import new_code
-from flows.core import Effect, EffectResult, Input, Outcome, Reply, State
+from flows.core import N_, Effect, EffectResult, Input, Outcome, Reply, State
 from flows.place import PAGE_SIZE
+from handlers.staff_service import Announcer, announce_new_ticket
 from storage import conversations as convo_store
 from storage import tickets
 from storage.crypto import Keys
@@ -41,6 +42,7 @@ class Incoming:
     update_id: int | None = None
     message_id: int | None = None
     language_code: str | None = None
+    chat_id: int | None = None  # kept (encrypted) only if the reporter asks for updates
 
 
 @dataclass(slots=True)
@@ -92,8 +94,10 @@ class RateLimiter:
         if len(events) >= self.limit:
             return self.window - (now - events[0])
         events.append(now)
-        if len(self._events) > 10_000:  # drop idle keys so memory stays flat
-            self._events = {k: v for k, v in self._events.items() if v}
+        if len(self._events) > 10_000:  # drop keys idle for a whole window: memory stays flat
+            self._events = {
+                k: v for k, v in self._events.items() if v and now - v[-1] < self.window
+            }
         return 0.0
 
 
@@ -104,6 +108,7 @@ class _Work:
     replies: list[Reply] = field(default_factory=list)
     delete_input: bool = False
     pending_ticket: int | None = None
+    chat_id: int | None = None
 
 
 class ReporterService:
@@ -116,8 +121,11 @@ class ReporterService:
         default_locale: str = "id",
         status_per_minute: int = 5,
         clock: Callable[[], float] = time.monotonic,
+        announcer: Announcer | None = None,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.db, self.keys, self.places = db, keys, places
+        self.announcer, self.wake = announcer, wake
         self.default_locale = default_locale
         self.locks = KeyedLocks()
         self.status_limit = RateLimiter(status_per_minute, 60.0, clock)
@@ -125,16 +133,13 @@ class ReporterService:
     async def handle(self, inc: Incoming, send: SendFn) -> None:
         ref = self.keys.reporter_ref(inc.user_id)
         async with self.locks.hold(ref):
-            for attempt in (1, 2):
-                try:
-                    work = await self._handle_once(ref, inc)
-                    break
-                except IntegrityError:
-                    # Another process did the same work first (same update or same draft):
-                    # run again on fresh state, which now sees that work as done.
-                    if attempt == 2:
-                        raise
-                    log.info("concurrent write on one conversation; retrying the update")
+            try:
+                work = await self._handle_with_retry(ref, inc)
+            except Exception as e:  # noqa: BLE001 - the person must hear something, always
+                # Nothing was committed, so the draft is as it was before this update.
+                log.error("an update failed (%s); the draft is untouched", type(e).__name__)
+                await send(Response([Reply(N_("conv.error"))], self.default_locale))
+                return
             if work is None:
                 return
             locale = self.default_locale
@@ -149,6 +154,15 @@ class ReporterService:
             if work.pending_ticket is not None and sent:
                 await self._code_delivered(ref)
 
+    async def _handle_with_retry(self, ref: str, inc: Incoming) -> _Work | None:
+        try:
+            return await self._handle_once(ref, inc)
+        except IntegrityError:
+            # Another process did the same work first (same update or same draft): run again
+            # on fresh state, which now sees that work as done.
+            log.info("concurrent write on one conversation; retrying the update")
+            return await self._handle_once(ref, inc)
+
     async def _handle_once(self, ref: str, inc: Incoming) -> _Work | None:
         async with self.db.unit_of_work() as session:
             if inc.update_id is not None and not await convo_store.claim_update(
@@ -156,14 +170,16 @@ class ReporterService:
             ):
                 return None  # a redelivered update: its work is already committed
             state = await convo_store.load_state(session, ref)
-            work = _Work()
+            work = _Work(chat_id=inc.chat_id)
             if state and state.get("pending_code"):
                 state = await self._reissue_code(session, state, work)
             out = conversation.step(state, inc.input)
             out = await self._run_effects(session, ref, out, work)
             out.state["pending_code"] = work.pending_ticket
             await convo_store.save_state(session, ref, out.state)
-            return work
+        if work.pending_ticket is not None:
+            self.wake()  # cards were queued: the delivery worker need not wait for its poll
+        return work
 
     async def _run_effects(
         self, session: AsyncSession, ref: str, out: Outcome, work: _Work
@@ -257,10 +273,13 @@ class ReporterService:
                 narrative=a["narrative"],
                 details={},
                 locale=self.default_locale,
+                reporter_chat_id=work.chat_id if a.get("updates") == "ya" else None,
             ),
             code_hash=self.keys.code_hash(code),
             reporter_ref=ref,
         )
+        if self.announcer is not None:
+            await announce_new_ticket(session, self.announcer, done.ticket_id)
         work.pending_ticket = done.ticket_id
         return EffectResult(
             "submitted",

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramNetworkError,
@@ -16,16 +16,21 @@ from aiogram.exceptions import (
 from aiogram.types import (
     BotCommand,
     CallbackQuery,
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
+    ReplyParameters,
     Update,
+    User,
 )
 
 from flows.core import N_, Input
 from handlers.render import Renderer
 from handlers.service import Incoming, ReporterService, Response, SendFn
+from handlers.shell import plain as plain_text
+from handlers.staff_service import Direct, SendDirect, StaffEvent, StaffService
 
 log = logging.getLogger(__name__)
 
@@ -108,34 +113,152 @@ def sender(bot: Bot, renderer: Renderer, chat_id: int, message_id: int | None) -
     return send
 
 
-def reporter_router(service: ReporterService, renderer: Renderer) -> Router:
+def _name(user: User) -> str:
+    # Staff are not anonymous; reporters' names are never read at all.
+    return " ".join(p for p in (user.first_name, user.last_name) if p)[:120]
+
+
+def staff_sender(bot: Bot, renderer: Renderer) -> SendDirect:
+    async def send(direct: Direct) -> int | None:
+        out = renderer.render(direct.reply, "id")
+        rows = [[(b.label, b.key) for b in row] for row in out.buttons]
+        markup: InlineKeyboardMarkup | ForceReply | None = _markup(rows)
+        if direct.force_reply:
+            markup = ForceReply(force_reply=True, selective=True)
+        try:
+            sent = await bot.send_message(
+                direct.chat_id,
+                out.text,
+                parse_mode="HTML",
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+                reply_parameters=ReplyParameters(
+                    message_id=direct.reply_to, allow_sending_without_reply=True
+                )
+                if direct.reply_to
+                else None,
+            )
+        except TelegramAPIError as e:
+            log.warning("a direct staff message failed: %s", type(e).__name__)
+            return None
+        return sent.message_id
+
+    return send
+
+
+def reporter_router(
+    service: ReporterService, staff_service: StaffService | None, renderer: Renderer
+) -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
 
     @router.message()
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
-        if message.from_user is None:
+        # Branching here, not in magic filters: aiogram runs sync filters in a thread, which
+        # lets one person's quick messages overtake each other before the per-person lock.
+        if message.chat.type == "private":
+            await on_private(message, bot, event_update)
+        elif message.chat.type in ("group", "supergroup"):
+            await on_group(message, bot, event_update)
+
+    async def on_private(message: Message, bot: Bot, event_update: Update) -> None:
+        user = message.from_user
+        if user is None:
             return
+        text = message.text or ""
+        if staff_service is not None:
+            event: StaffEvent | None = None
+            if text.startswith("/start ") and text.split(maxsplit=1)[1].strip():
+                event = StaffEvent(
+                    "start_token",
+                    user.id,
+                    _name(user),
+                    message.chat.id,
+                    "private",
+                    text.split(maxsplit=1)[1].strip()[:64],
+                    message.message_id,
+                    update_id=event_update.update_id,
+                )
+            elif message.reply_to_message is not None and message.text:
+                event = StaffEvent(
+                    "reply",
+                    user.id,
+                    _name(user),
+                    message.chat.id,
+                    "private",
+                    text,
+                    message.message_id,
+                    message.reply_to_message.message_id,
+                    event_update.update_id,
+                )
+            if event is not None and (
+                await staff_service.handle(event, staff_sender(bot, renderer)) is not None
+                or event.kind == "start_token"
+            ):
+                return
         incoming = Incoming(
-            user_id=message.from_user.id,
+            user_id=user.id,
             input=to_input(message),
             update_id=event_update.update_id,
             message_id=message.message_id,
-            language_code=message.from_user.language_code,
+            language_code=user.language_code,
+            chat_id=message.chat.id,
         )
         await service.handle(incoming, sender(bot, renderer, message.chat.id, message.message_id))
+
+    async def on_group(message: Message, bot: Bot, event_update: Update) -> None:
+        user = message.from_user
+        if staff_service is None or user is None or not message.text:
+            return  # group chatter is not for the bot
+        command = message.text.split(maxsplit=1)[0].lower()
+        if command in ("/hubungkan", f"/hubungkan@{staff_service.bot_username.lower()}"):
+            kind: str = "connect"
+        elif message.reply_to_message is not None:
+            kind = "reply"
+        else:
+            return
+        event = StaffEvent(
+            kind,
+            user.id,
+            _name(user),
+            message.chat.id,
+            message.chat.type,  # type: ignore[arg-type]
+            message.text,
+            message.message_id,
+            message.reply_to_message.message_id if message.reply_to_message else None,
+            event_update.update_id,
+        )
+        await staff_service.handle(event, staff_sender(bot, renderer))
 
     @router.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         chat = query.message.chat if query.message else None
+        data = query.data or ""
+        if chat is not None and staff_service is not None and data.startswith("s:"):
+            event = StaffEvent(
+                "button",
+                query.from_user.id,
+                _name(query.from_user),
+                chat.id,
+                chat.type,
+                data,
+                query.message.message_id if query.message else None,
+                update_id=event_update.update_id,
+            )
+            result = await staff_service.handle(event, staff_sender(bot, renderer))
+            toast = renderer.text(result.toast, "id") if result and result.toast else None
+            with contextlib.suppress(TelegramAPIError):
+                await query.answer(plain_text(toast) if toast else None)
+            return
         if chat is None or chat.type != "private":
-            await query.answer()
+            with contextlib.suppress(TelegramAPIError):
+                await query.answer()
             return
         incoming = Incoming(
             user_id=query.from_user.id,
-            input=Input.of_choice(query.data or ""),
+            input=Input.of_choice(data),
             update_id=event_update.update_id,
             language_code=query.from_user.language_code,
+            chat_id=chat.id,
         )
         await service.handle(incoming, sender(bot, renderer, chat.id, None))
         with contextlib.suppress(TelegramAPIError):  # the spinner stops by itself anyway
@@ -144,9 +267,11 @@ def reporter_router(service: ReporterService, renderer: Renderer) -> Router:
     return router
 
 
-def create_dispatcher(service: ReporterService, renderer: Renderer) -> Dispatcher:
+def create_dispatcher(
+    service: ReporterService, renderer: Renderer, staff_service: StaffService | None = None
+) -> Dispatcher:
     dp = Dispatcher()
-    dp.include_router(reporter_router(service, renderer))
+    dp.include_router(reporter_router(service, staff_service, renderer))
     return dp
 
 

@@ -28,7 +28,8 @@ class Database:
         configure_keys(keys)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo, **engine_kwargs}
+        # hide_parameters: an error message must never carry hashes, refs or ciphertext into logs.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True, **engine_kwargs}
         if not self.is_sqlite:
             kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
         self.engine = create_async_engine(url, **kwargs)

@@ -6,14 +6,17 @@ import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Region, Ticket, Upt
 from storage.places import timezone_for
+from storage.staff import active_counts
 
 LEVELS = ("kabkota", "provinsi", "nasional")
+ZONE_ALIASES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 _SPECIFICITY = {"kabkota": 0, "provinsi": 1, "nasional": 2}
 STARTER_DIRECTORY = Path(__file__).parent / "data" / "upt-directory.csv"
 
@@ -24,9 +27,9 @@ class Route:
     connected: bool  # False: held at the most specific level until someone is connected
 
 
-def can_receive(upt: Upt) -> bool:
-    # The staff issue widens this to "or has active staff".
-    return upt.active and upt.telegram_chat_id is not None
+def can_receive(upt: Upt, active_staff: int = 0) -> bool:
+    """A connected group, or at least one active staff member to message privately."""
+    return upt.active and (upt.telegram_chat_id is not None or active_staff > 0)
 
 
 def _scope(region_code: str | None) -> tuple[str | None, str | None]:
@@ -52,8 +55,9 @@ async def route(session: AsyncSession, region_code: str | None) -> Route:
     candidates = sorted(rows, key=lambda u: (_SPECIFICITY[u.level], u.id))
     if not candidates:
         raise LookupError("the UPT directory has no national entry; run `lapor-ppa db upgrade`")
+    staff = await active_counts(session, [u.id for u in candidates])
     for upt in candidates:
-        if can_receive(upt):
+        if can_receive(upt, staff.get(upt.id, 0)):
             return Route(upt, connected=True)
     return Route(candidates[0], connected=False)
 
@@ -85,9 +89,14 @@ async def import_rows(session: AsyncSession, rows: Iterable[dict[str, str]]) -> 
         if expected_parts and region and len(region.split(".")) != expected_parts:
             errors.append(f"line {line}: region_code {region} is not a {level} code")
             continue
-        tz = (row.get("timezone") or "").strip() or (
-            timezone_for(region) if region else "Asia/Jakarta"
-        )
+        tz = (row.get("timezone") or "").strip()
+        default_tz = timezone_for(region) if region else "Asia/Jakarta"
+        tz = ZONE_ALIASES.get(tz.upper(), tz) or default_tz
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.append(f"line {line}: unknown timezone {tz!r} (WIB, WITA, WIT or IANA)")
+            continue
         upt = await session.scalar(select(Upt).where(Upt.code == code))
         if upt is None:
             session.add(Upt(code=code, name=name, level=level, region_code=region, timezone=tz))

@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert
 from storage.directory import route
-from storage.models import CaseCounter, ReporterLink, Ticket, TicketEvent, Upt, utcnow
+from storage.models import (
+    CaseCounter,
+    ReporterLink,
+    Ticket,
+    TicketEvent,
+    TicketOwner,
+    Upt,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,7 @@ class Submission:
     narrative: str
     details: dict[str, Any]
     locale: str
+    reporter_chat_id: int | None = None  # only when the reporter asked for updates
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +100,7 @@ async def submit(
         locale=sub.locale,
         created_at=now,
         status_changed_at=now,
+        reporter_chat_id=str(sub.reporter_chat_id) if sub.reporter_chat_id is not None else None,
     )
     session.add(ticket)
     await session.flush()
@@ -99,6 +109,7 @@ async def submit(
             TicketEvent(ticket_id=ticket.id, kind="created", status="baru", created_at=now),
             TicketEvent(ticket_id=ticket.id, kind="routed", upt_id=target.upt.id, created_at=now),
             ReporterLink(reporter_ref=reporter_ref, ticket_id=ticket.id, created_at=now),
+            TicketOwner(ticket_id=ticket.id, upt_id=target.upt.id, kind="primary", created_at=now),
         ]
     )
     if not target.connected:

@@ -163,7 +163,8 @@ async def test_report_survives_kill_between_answers(bot_process: BotProcess) -> 
     [_district] = await user.tap(results.buttons[0][0])
     await user.tap("Lewati")
     await user.ask("Guru melihat pesan bujukan di grup kelas.")
-    [summary] = await user.tap("Bulan ini")
+    await user.tap("Bulan ini")
+    [summary] = await user.tap("Tidak usah")
     assert "Guru BK" in summary.plain and "Ya, sekarang" in summary.plain
     assert "Kota Medan" in summary.plain
     sent, _held, _menu = await user.tap("Kirim", n=3)
@@ -184,6 +185,7 @@ async def test_redelivered_update_after_kill_makes_no_second_ticket(
     await user.tap("Tidak tahu")
     await user.ask("Ada yang mencurigakan.")
     await user.tap("Hari ini")
+    await user.tap("Tidak usah")
     kirim = await user.press("Kirim")
     sent, _held, _menu = await user.replies(3)
     assert "Laporan terkirim" in sent.plain
@@ -201,7 +203,7 @@ async def test_redelivered_update_after_kill_makes_no_second_ticket(
 def test_terminal_shell_walks_a_report_without_a_token(tmp_path: Path) -> None:
     assert cli(tmp_path, "db", "upgrade").returncode == 0
     script = "\n".join(
-        ["/lapor", "1", "2", "1", "jakbar", "1", "2", "Akun menawarkan anak.", "2", "1", "", ""]
+        ["/lapor", "1", "2", "1", "jakbar", "1", "2", "Akun menawarkan anak.", "2", "2", "1", ""]
     )
     result = subprocess.run(
         [CLI, "run"],

@@ -123,6 +123,7 @@ TO_SUMMARY = [
     "[dskip]",
     "Ada akun yang menawarkan anak.",
     "[when:hari_ini]",
+    "[updates:tidak]",
 ]
 
 
@@ -137,6 +138,7 @@ def test_full_report_reads_like_the_conversation() -> None:
         ["place.ask_district"],
         ["report.ask_narrative"],
         ["report.ask_when"],
+        ["report.ask_updates"],
         ["report.summary"],
         ["report.submitted", "report.held_note", "menu.prompt"],
     ]
@@ -152,6 +154,7 @@ def test_answers_are_kept_in_the_draft() -> None:
         "place": {"code": "35.15", "label": "Kabupaten Sidoarjo, Jawa Timur"},
         "narrative": "Ada akun yang menawarkan anak.",
         "when": "hari_ini",
+        "updates": "tidak",
     }
     keys = [c.key for row in last[0].choices for c in row]
     assert keys == ["submit", "edit", "cancel"]
@@ -400,3 +403,28 @@ def test_state_is_json_safe_and_input_state_is_not_mutated() -> None:
 def test_an_old_or_foreign_state_starts_afresh() -> None:
     out = step({"v": 999, "whatever": 1}, Input.of_command("start"))
     assert out.state["mode"] == "menu"
+
+
+@pytest.mark.parametrize(
+    ("draft", "question"),
+    [
+        ({"id": "x", "step": "no_such_step", "a": {"role": "umum"}}, "report.ask_danger"),
+        (
+            {"id": "x", "step": "summary", "a": {"role": "umum", "danger": "tidak"}},
+            "report.ask_category",
+        ),
+    ],
+)
+def test_a_draft_from_another_version_resumes_at_its_first_unanswered_question(
+    draft: dict, question: str
+) -> None:
+    state = {"v": 1, "mode": "report", "report": draft}
+    out = step(state, Input.of_command("lapor"))
+    assert [r.msgid for r in out.replies] == ["conv.draft_waiting", question]
+    assert out.state["report"]["a"]["role"] == "umum"
+
+
+def test_a_code_pasted_mid_report_is_a_status_check_not_a_story() -> None:
+    state, shown, _ = run([*TO_SUMMARY[:7], "7K2M 9Q4T 1XA8"])
+    assert shown[-1] == ["status.found", "conv.draft_kept", "report.ask_narrative"]
+    assert "narrative" not in state["report"]["a"]

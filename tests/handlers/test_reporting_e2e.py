@@ -20,7 +20,9 @@ NARRATIVE = "Ada akun @penawar_anak di MiChat yang menawarkan anak SMP. Rahasia-
 ROLES = ["Masyarakat umum", "Orang tua/keluarga", "Guru BK", "Korban (saya sendiri)"]
 
 
-async def report_until_summary(user: FakeUser, role: str, *, urgent: bool = False) -> None:
+async def report_until_summary(
+    user: FakeUser, role: str, *, urgent: bool = False, updates: bool = False
+) -> None:
     welcome, menu = await user.ask("/start", n=2)
     assert "Anonim" in welcome.plain
     assert menu.buttons == [["Lapor"], ["Cek status", "Info & bantuan"]]
@@ -45,7 +47,9 @@ async def report_until_summary(user: FakeUser, role: str, *, urgent: bool = Fals
     assert "Ceritakan apa yang terjadi" in ask_story.plain
     [ask_when] = await user.ask(NARRATIVE)
     assert ask_when.buttons[0] == ["Sedang berlangsung", "Hari ini"]
-    [summary] = await user.tap("Hari ini")
+    [ask_updates] = await user.tap("Hari ini")
+    assert ask_updates.buttons == [["Ya, kirimi saya kabar"], ["Tidak usah"]]
+    [summary] = await user.tap("Ya, kirimi saya kabar" if updates else "Tidak usah")
     assert summary.buttons == [["Kirim"], ["Ubah", "Batal"]]
     assert NARRATIVE in summary.plain
     assert "Kabupaten Sidoarjo, Jawa Timur" in summary.plain
@@ -126,7 +130,8 @@ async def test_odd_input_mid_flow_keeps_the_draft(running_bot: RunningBot) -> No
     [too_long] = await user.ask("panjang " * 400)
     assert "batasnya 2000" in too_long.plain
     await user.ask("Cerita yang cukup pendek.")
-    [summary] = await user.tap("Tidak tahu")
+    await user.tap("Tidak tahu")
+    [summary] = await user.tap("Tidak usah")
     assert "Guru BK" in summary.plain and "Tempat: Tidak diketahui" in summary.plain
     await submit_unrouted(user)
     assert await ticket_count(running_bot) == 1

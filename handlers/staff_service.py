@@ -1,0 +1,572 @@
+"""UPT staff working tickets from Telegram: onboarding, the group, the card and its buttons.
+
+Framework-free like the reporter service: runtimes turn updates into `StaffEvent`s and give a
+`send` callable for direct answers; everything owed to anyone else goes through the outbox in
+the same unit of work as the change that causes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows import casework
+from flows.casework import STATUS_LABELS, STATUS_MEANINGS, StaffKey
+from flows.core import N_, Choice, Msg, Param, Reply, Stamp
+from flows.report import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
+from handlers.render import Renderer
+from storage import conversations as convo_store
+from storage import outbox, staff
+from storage.crypto import Keys
+from storage.db import Database
+from storage.models import (
+    OutboxMessage,
+    Staff,
+    StaffPrompt,
+    Ticket,
+    TicketCard,
+    TicketEvent,
+    TicketOwner,
+    Upt,
+    utcnow,
+)
+from storage.places import PlaceIndex
+
+log = logging.getLogger(__name__)
+
+EventKind = Literal["start_token", "connect", "button", "reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffEvent:
+    kind: EventKind
+    user_id: int
+    user_name: str
+    chat_id: int
+    chat_type: str  # private | group | supergroup
+    text: str = ""  # the token, the button data, or the reply text
+    message_id: int | None = None
+    reply_to: int | None = None
+    update_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """A message to the acting person's chat, sent at once (not owed to anyone else)."""
+
+    chat_id: int
+    reply: Reply
+    force_reply: bool = False
+    reply_to: int | None = None
+    prompt_id: int | None = None  # record the sent message id on this prompt
+
+
+@dataclass(slots=True)
+class StaffResult:
+    toast: Reply | None = None
+    direct: list[Direct] = field(default_factory=list)
+
+
+# send(chat_id, reply, force_reply, reply_to) -> the sent message id, or None
+SendDirect = Callable[[Direct], Awaitable[int | None]]
+
+
+class Announcer:
+    """Writes cards, card edits and reporter notices into the outbox (never sends itself)."""
+
+    def __init__(self, keys: Keys, renderer: Renderer, places: PlaceIndex) -> None:
+        self.keys, self.renderer, self.places = keys, renderer, places
+
+    def card_text(self, ticket: Ticket, upt: Upt, holder: Staff | None) -> tuple[str, dict]:  # type: ignore[type-arg]
+        where = self.places.get(ticket.district_code or ticket.region_code or "")
+        place: Param = Msg(N_("summary.unknown_place"))
+        if where is not None:
+            region = self.places.get(ticket.region_code or "")
+            place = (
+                where.label()
+                if where.level != "kecamatan" or region is None
+                else (f"{region.label()} — {where.label()}")
+            )
+        params: dict[str, Param] = {
+            "urgent": Msg(N_("card.urgent") if ticket.urgent else ""),
+            "case_number": ticket.case_number,
+            "category": Msg(CATEGORY_LABELS.get(ticket.category, ticket.category)),
+            "role": Msg(ROLE_LABELS.get(ticket.reporter_role, ticket.reporter_role)),
+            "place": place,
+            "when": Msg(WHEN_LABELS.get(ticket.occurred, ticket.occurred)),
+            "received_at": Stamp(ticket.created_at.isoformat(), upt.timezone),
+            "narrative": ticket.narrative,
+            "status": Msg(STATUS_LABELS[ticket.status]),
+            "holder": holder.display_name if holder else Msg(N_("card.unclaimed")),
+        }
+        reply = casework.card(ticket.id, params, ticket.status)
+        rendered = self.renderer.render(reply, "id")
+        return rendered.text, _markup(rendered.buttons)
+
+    async def _targets(self, session: AsyncSession, upt: Upt) -> list[tuple[int, bool]]:
+        if upt.telegram_chat_id is not None:
+            return [(upt.telegram_chat_id, True)]
+        return [(m.telegram_user_id, False) for m in await staff.members(session, upt.id)]
+
+    async def post_cards(self, session: AsyncSession, ticket: Ticket, upt: Upt) -> int:
+        holder = await session.get(Staff, ticket.claimed_by_id) if ticket.claimed_by_id else None
+        text, markup = self.card_text(ticket, upt, holder)
+        targets = await self._targets(session, upt)
+        for chat_id, is_group in targets:
+            await outbox.enqueue(
+                session,
+                self.keys,
+                chat_id=chat_id,
+                method="sendMessage",
+                payload=_message(text, markup),
+                purpose="card",
+                ticket_id=ticket.id,
+                upt_id=upt.id,
+                is_group=is_group,
+            )
+        return len(targets)
+
+    async def refresh_cards(self, session: AsyncSession, ticket: Ticket) -> None:
+        """Every posted (or still queued) card of the ticket edits itself to the new state."""
+        holder = await session.get(Staff, ticket.claimed_by_id) if ticket.claimed_by_id else None
+        seen: set[tuple[int, int]] = set()
+        cards = await session.scalars(select(TicketCard).where(TicketCard.ticket_id == ticket.id))
+        queued = await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.ticket_id == ticket.id,
+                OutboxMessage.purpose == "card",
+                OutboxMessage.status == "pending",
+            )
+        )
+        places = [(c.upt_id, c.chat_id) for c in cards] + [
+            (int(q.upt_id or 0), int(q.chat_id)) for q in queued
+        ]
+        for upt_id, chat_id in places:
+            if (upt_id, chat_id) in seen:
+                continue
+            seen.add((upt_id, chat_id))
+            upt = await session.get_one(Upt, upt_id)
+            text, markup = self.card_text(ticket, upt, holder)
+            payload = _message(text, markup)
+            payload.setdefault("reply_markup", {"inline_keyboard": []})
+            await outbox.enqueue(
+                session,
+                self.keys,
+                chat_id=chat_id,
+                method="editMessageText",
+                payload=payload,
+                purpose="card_edit",
+                ticket_id=ticket.id,
+                upt_id=upt_id,
+                is_group=chat_id < 0,
+            )
+
+    async def notify_reporter(
+        self, session: AsyncSession, ticket: Ticket, reason: str | None
+    ) -> None:
+        if not ticket.reporter_chat_id:
+            return  # updates off: nothing is ever pushed
+        replies = [
+            Reply(
+                N_("notice.status"),
+                {
+                    "case_number": ticket.case_number,
+                    "status": Msg(STATUS_LABELS[ticket.status]),
+                    "meaning": Msg(STATUS_MEANINGS[ticket.status]),
+                },
+            )
+        ]
+        if reason:
+            replies.append(Reply(N_("notice.reason"), {"reason": reason}))
+        text = "\n\n".join(self.renderer.text(r, ticket.locale) for r in replies)
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=int(ticket.reporter_chat_id),
+            method="sendMessage",
+            payload=_message(text, None),
+            purpose="notice",
+            ticket_id=ticket.id,
+        )
+
+    async def to_staff(
+        self, session: AsyncSession, chat_id: int, reply: Reply, purpose: str = "staff"
+    ) -> None:
+        rendered = self.renderer.render(reply, "id")
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=chat_id,
+            method="sendMessage",
+            payload=_message(rendered.text, _markup(rendered.buttons)),
+            purpose=purpose,
+        )
+
+
+def _markup(buttons: list) -> dict | None:  # type: ignore[type-arg]
+    if not buttons:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": b.label, "callback_data": b.key} for b in row] for row in buttons
+        ]
+    }
+
+
+def _message(text: str, markup: dict | None) -> dict:  # type: ignore[type-arg]
+    payload: dict = {
+        "text": text,
+        "parse_mode": "HTML",  # type: ignore[type-arg]
+        "link_preview_options": {"is_disabled": True},
+    }
+    if markup:
+        payload["reply_markup"] = markup
+    return payload
+
+
+class StaffService:
+    def __init__(
+        self,
+        db: Database,
+        keys: Keys,
+        renderer: Renderer,
+        announcer: Announcer,
+        *,
+        bot_username: str = "",
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db, self.keys, self.renderer, self.announcer = db, keys, renderer, announcer
+        self.bot_username = bot_username
+        self.wake = wake
+
+    async def handle(self, event: StaffEvent, send: SendDirect) -> StaffResult | None:
+        """None when the event is not for staff (a reporter's reply) or was handled before."""
+        if event.kind == "reply" and not await self._is_prompt_reply(event):
+            return None
+        try:
+            result = await self._handle_once(event)
+        except Exception as e:  # noqa: BLE001 - answer, never go silent
+            log.error("a staff update failed (%s)", type(e).__name__)
+            return StaffResult(toast=Reply(N_("conv.error")))
+        if result is None:
+            return None
+        self.wake()
+        for direct in result.direct:
+            message_id = await send(direct)
+            if direct.prompt_id is not None and message_id is not None:
+                async with self.db.unit_of_work() as session:
+                    prompt = await session.get_one(StaffPrompt, direct.prompt_id)
+                    prompt.message_id = message_id
+        return result
+
+    async def _handle_once(self, event: StaffEvent) -> StaffResult | None:
+        async with self.db.unit_of_work() as session:
+            if event.update_id is not None and not await convo_store.claim_update(
+                session, event.update_id
+            ):
+                return None
+            match event.kind:
+                case "start_token":
+                    result = await self._redeem(session, event)
+                case "connect":
+                    result = await self._connect(session, event)
+                case "button":
+                    result = await self._button(session, event)
+                case "reply":
+                    result = await self._reply(session, event)
+        return result
+
+    async def _is_prompt_reply(self, e: StaffEvent) -> bool:
+        if e.reply_to is None:
+            return False
+        async with self.db.unit_of_work() as session:
+            member = await staff.active_membership(session, e.user_id)
+            return member is not None and await self._open_prompt(session, member, e) is not None
+
+    async def _open_prompt(
+        self, session: AsyncSession, member: Staff, e: StaffEvent
+    ) -> StaffPrompt | None:
+        return await session.scalar(
+            select(StaffPrompt).where(
+                StaffPrompt.staff_id == member.id,
+                StaffPrompt.chat_id == e.chat_id,
+                StaffPrompt.message_id == e.reply_to,
+                StaffPrompt.done_at.is_(None),
+            )
+        )
+
+    # --- onboarding ---------------------------------------------------------------------
+
+    async def _redeem(self, session: AsyncSession, e: StaffEvent) -> StaffResult:
+        outcome = await staff.redeem_invite(session, self.keys, e.text, e.user_id, e.user_name)
+        if isinstance(outcome, staff.InviteError):
+            staff.audit(
+                session,
+                f"unknown:{self.keys.chat_key(e.user_id)[:8]}",
+                f"invite_refused:{outcome.value}",
+            )
+            msgid = {
+                staff.InviteError.UNKNOWN: N_("staff.invite_unknown"),
+                staff.InviteError.USED: N_("staff.invite_used"),
+                staff.InviteError.EXPIRED: N_("staff.invite_expired"),
+                staff.InviteError.ALREADY_STAFF: N_("staff.invite_already"),
+            }[outcome]
+            return StaffResult(direct=[Direct(e.chat_id, Reply(msgid))])
+        upt = await session.get_one(Upt, outcome.upt_id)
+        staff.audit(session, f"staff:{outcome.id}", f"invite_used:{outcome.role}")
+        if outcome.status == "active":
+            reply = Reply(
+                N_("staff.welcome_koordinator"),
+                {"name": outcome.display_name, "upt": upt.name, "bot": self.bot_username},
+            )
+            return StaffResult(direct=[Direct(e.chat_id, reply)])
+        for k in await staff.members(session, upt.id, role="koordinator"):
+            await self.announcer.to_staff(
+                session,
+                k.telegram_user_id,
+                Reply(
+                    N_("staff.approval_request"),
+                    {"name": outcome.display_name, "upt": upt.name},
+                    [
+                        [
+                            Choice(casework.key("approve", outcome.id), N_("staff.approve")),
+                            Choice(casework.key("reject", outcome.id), N_("staff.reject")),
+                        ]
+                    ],
+                ),
+            )
+        reply = Reply(N_("staff.welcome_pending"), {"name": outcome.display_name, "upt": upt.name})
+        return StaffResult(direct=[Direct(e.chat_id, reply)])
+
+    async def _connect(self, session: AsyncSession, e: StaffEvent) -> StaffResult:
+        member = await staff.active_membership(session, e.user_id)
+        if member is None or member.role != "koordinator":
+            staff.audit(session, _actor(member, self.keys, e.user_id), "connect_refused")
+            return StaffResult(direct=[Direct(e.chat_id, Reply(N_("group.not_allowed")))])
+        upt = await session.get_one(Upt, member.upt_id)
+        upt.telegram_chat_id = e.chat_id
+        staff.audit(session, f"staff:{member.id}", "group_connected", detail=upt.code)
+        return StaffResult(
+            direct=[Direct(e.chat_id, Reply(N_("group.connected"), {"upt": upt.name}))]
+        )
+
+    # --- buttons --------------------------------------------------------------------------
+
+    async def _button(self, session: AsyncSession, e: StaffEvent) -> StaffResult:
+        member = await staff.active_membership(session, e.user_id)
+        parsed = casework.parse_key(e.text)
+        actor = _actor(member, self.keys, e.user_id)
+        if parsed is None or member is None:
+            staff.audit(session, actor, "refused", detail=f"button {e.text[:40]!r}")
+            return StaffResult(toast=Reply(N_("staff.not_allowed")))
+        if parsed.action in ("approve", "reject"):
+            return await self._approve(session, member, parsed)
+        if parsed.action == "share":
+            return await self._share(session, member, parsed)
+        ticket = await session.get(Ticket, parsed.target)
+        if ticket is None or not await staff.owns(session, member.upt_id, ticket.id):
+            staff.audit(
+                session,
+                actor,
+                "refused",
+                ticket.id if ticket else None,
+                detail=f"{parsed.action} on a ticket not owned",
+            )
+            return StaffResult(toast=Reply(N_("staff.not_allowed")))
+        match parsed.action:
+            case "claim":
+                return await self._claim(session, member, ticket)
+            case "status":
+                return StaffResult(
+                    direct=[
+                        Direct(
+                            e.chat_id,
+                            casework.status_picker(ticket.id, ticket.status),
+                            reply_to=e.message_id,
+                        )
+                    ]
+                )
+            case "set":
+                return await self._set(session, member, ticket, parsed.arg, e)
+            case "ask" | "note" | "fwd" | "more":
+                return StaffResult(toast=Reply(N_("staff.coming_soon")))
+        return StaffResult(toast=Reply(N_("staff.not_allowed")))
+
+    async def _approve(self, session: AsyncSession, member: Staff, k: StaffKey) -> StaffResult:
+        target = await session.get(Staff, k.target)
+        if (
+            member.role != "koordinator"
+            or target is None
+            or target.upt_id != member.upt_id
+            or target.status != "pending"
+        ):
+            staff.audit(session, f"staff:{member.id}", "refused", detail=f"{k.action} staff")
+            return StaffResult(toast=Reply(N_("staff.not_allowed")))
+        approved = k.action == "approve"
+        await staff.set_status(session, target.id, "active" if approved else "revoked", member)
+        staff.audit(
+            session, f"staff:{member.id}", f"staff_{k.action}d", detail=f"staff:{target.id}"
+        )
+        await self.announcer.to_staff(
+            session,
+            target.telegram_user_id,
+            Reply(N_("staff.approved") if approved else N_("staff.rejected")),
+        )
+        return StaffResult(toast=Reply(N_("staff.done")))
+
+    async def _claim(self, session: AsyncSession, member: Staff, ticket: Ticket) -> StaffResult:
+        if ticket.claimed_by_id is not None:
+            holder = await session.get_one(Staff, ticket.claimed_by_id)
+            return StaffResult(
+                toast=Reply(N_("staff.already_claimed"), {"name": holder.display_name})
+            )
+        ticket.claimed_by_id = member.id
+        if ticket.status == "baru":
+            self._status(session, ticket, "diterima", member, None, False)
+        staff.audit(session, f"staff:{member.id}", "claim", ticket.id)
+        await self.announcer.refresh_cards(session, ticket)
+        await self.announcer.notify_reporter(session, ticket, None)
+        return StaffResult(toast=Reply(N_("staff.claimed")))
+
+    async def _set(
+        self, session: AsyncSession, member: Staff, ticket: Ticket, status: str, e: StaffEvent
+    ) -> StaffResult:
+        if status not in casework.next_statuses(ticket.status):
+            return StaffResult(toast=Reply(N_("staff.status_not_allowed")))
+        if status in casework.NEEDS_REASON:
+            prompt = StaffPrompt(
+                staff_id=member.id,
+                ticket_id=ticket.id,
+                chat_id=e.chat_id,
+                action="reason",
+                data={"status": status},
+            )
+            session.add(prompt)
+            await session.flush()
+            ask = Reply(
+                N_("staff.ask_reason"),
+                {
+                    "status": Msg(STATUS_LABELS[status]),
+                    "case_number": ticket.case_number,
+                    "name": member.display_name,
+                },
+            )
+            return StaffResult(
+                direct=[
+                    Direct(
+                        e.chat_id, ask, force_reply=True, reply_to=e.message_id, prompt_id=prompt.id
+                    )
+                ]
+            )
+        await self._apply(session, member, ticket, status, None, False)
+        return StaffResult(toast=Reply(N_("staff.status_changed")))
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        member: Staff,
+        ticket: Ticket,
+        status: str,
+        reason: str | None,
+        shareable: bool,
+    ) -> None:
+        if ticket.claimed_by_id is None:
+            ticket.claimed_by_id = member.id  # whoever moves it on holds it
+        self._status(session, ticket, status, member, reason, shareable)
+        staff.audit(session, f"staff:{member.id}", f"status:{status}", ticket.id)
+        await self.announcer.refresh_cards(session, ticket)
+        await self.announcer.notify_reporter(session, ticket, reason if shareable else None)
+
+    def _status(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        status: str,
+        member: Staff,
+        reason: str | None,
+        shareable: bool,
+    ) -> None:
+        now = utcnow()
+        ticket.status, ticket.status_changed_at = status, now
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                kind="status",
+                status=status,
+                actor=f"staff:{member.id}",
+                note=reason,
+                shareable=shareable,
+                created_at=now,
+            )
+        )
+
+    # --- typed answers (ForceReply) -------------------------------------------------------
+
+    async def _reply(self, session: AsyncSession, e: StaffEvent) -> StaffResult:
+        member = await staff.active_membership(session, e.user_id)
+        if member is None or e.reply_to is None:
+            return StaffResult()
+        prompt = await self._open_prompt(session, member, e)
+        if prompt is None:
+            return StaffResult()  # someone else's prompt, or group chatter: not for the bot
+        text = e.text.strip()[:1000]
+        if not text:
+            return StaffResult()
+        prompt.data = {**prompt.data, "text": text}
+        if prompt.action == "reason":
+            ask = Reply(
+                N_("staff.ask_share"),
+                {},
+                [
+                    [
+                        Choice(casework.key("share", prompt.id, "1"), N_("staff.share_yes")),
+                        Choice(casework.key("share", prompt.id, "0"), N_("staff.share_no")),
+                    ]
+                ],
+            )
+            return StaffResult(direct=[Direct(e.chat_id, ask, reply_to=e.message_id)])
+        return StaffResult()
+
+    async def _share(self, session: AsyncSession, member: Staff, k: StaffKey) -> StaffResult:
+        prompt = await session.get(StaffPrompt, k.target)
+        if (
+            prompt is None
+            or prompt.staff_id != member.id
+            or prompt.done_at is not None
+            or "text" not in prompt.data
+            or k.arg not in ("0", "1")
+        ):
+            staff.audit(session, f"staff:{member.id}", "refused", detail="share")
+            return StaffResult(toast=Reply(N_("staff.not_allowed")))
+        ticket = await session.get_one(Ticket, prompt.ticket_id)
+        status = prompt.data["status"]
+        if status not in casework.next_statuses(ticket.status) or not await staff.owns(
+            session, member.upt_id, ticket.id
+        ):
+            return StaffResult(toast=Reply(N_("staff.status_not_allowed")))
+        prompt.done_at = utcnow()
+        await self._apply(session, member, ticket, status, prompt.data["text"], k.arg == "1")
+        return StaffResult(toast=Reply(N_("staff.status_changed")))
+
+
+def _actor(member: Staff | None, keys: Keys, user_id: int) -> str:
+    # A stranger is named by a short keyed hash, never their Telegram id.
+    return f"staff:{member.id}" if member else f"unknown:{keys.chat_key(user_id)[:8]}"
+
+
+async def announce_new_ticket(session: AsyncSession, announcer: Announcer, ticket_id: int) -> None:
+    """Cards for the routed UPT; an urgent ticket also goes to the national channel at once."""
+    ticket = await session.get_one(Ticket, ticket_id)
+    upt = await session.get_one(Upt, ticket.upt_id)
+    await announcer.post_cards(session, ticket, upt)
+    if ticket.urgent and upt.level != "nasional":
+        national = await session.scalar(select(Upt).where(Upt.level == "nasional", Upt.active))
+        if national is not None:
+            session.add(TicketOwner(ticket_id=ticket.id, upt_id=national.id, kind="escalated"))
+            session.add(TicketEvent(ticket_id=ticket.id, kind="escalated", upt_id=national.id))
+            await announcer.post_cards(session, ticket, national)
