@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot
@@ -9,11 +10,13 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
+from bot.delivery import DeliveryWorker
 from bot.settings import Settings
 from handlers.i18n import Catalogs
 from handlers.render import Renderer
 from handlers.service import ReporterService
 from handlers.shell import run_shell
+from handlers.staff_service import Announcer, StaffService
 from handlers.telegram_aiogram import create_dispatcher, set_commands
 from storage.crypto import Keys
 from storage.db import Database
@@ -28,19 +31,30 @@ class NotReady(Exception):
 
 
 class App:
-    def __init__(self, settings: Settings, secret: str) -> None:
+    def __init__(self, settings: Settings, secret: str, db: Database | None = None) -> None:
         self.settings = settings
         self.keys = Keys.derive(secret)
-        self.db = Database(settings.database_url, self.keys)
+        self.db = db or Database(settings.database_url, self.keys)
         self.catalogs = Catalogs(settings.default_locale)
         self.renderer = Renderer(self.catalogs)
+        self.places = PlaceIndex.load()
+        self.announcer = Announcer(self.keys, self.renderer, self.places)
+        self.worker: DeliveryWorker | None = None
         self.service = ReporterService(
             self.db,
             self.keys,
-            PlaceIndex.load(),
+            self.places,
             default_locale=settings.default_locale,
             status_per_minute=settings.status_lookups_per_minute,
+            announcer=self.announcer,
+            wake=self.wake,
         )
+        self.staff = StaffService(self.db, self.keys, self.renderer, self.announcer, wake=self.wake)
+
+    def wake(self) -> None:
+        """Something was queued in the outbox: send it now rather than at the next poll."""
+        if self.worker is not None:
+            self.worker.wake()
 
     async def check_schema(self) -> None:
         try:
@@ -60,26 +74,55 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(api=api))
 
 
-async def run_telegram(app: App, *, handle_signals: bool = True) -> None:
-    bot = make_bot(app.settings)
-    dp = create_dispatcher(app.service, app.renderer)
-    try:
+class TelegramRuntime:
+    """Long polling plus the outbox delivery worker, on one bot. Tests drive it too."""
+
+    def __init__(self, app: App, bot: Bot) -> None:
+        self.app, self.bot = app, bot
+        self.dp = create_dispatcher(app.service, app.renderer, app.staff)
+        self._stop = asyncio.Event()
+
+    async def prepare(self) -> None:
         try:
-            me = await bot.get_me()
+            me = await self.bot.get_me()
         except TelegramUnauthorizedError as e:
             raise NotReady("BOT_TOKEN was refused by the Bot API (401 Unauthorized)") from e
         except (TelegramAPIError, OSError) as e:
             raise NotReady(
-                f"cannot reach the Bot API at {app.settings.telegram_api_url} ({type(e).__name__})"
+                f"cannot reach the Bot API at {self.app.settings.telegram_api_url} "
+                f"({type(e).__name__})"
             ) from e
-        log.info("running as @%s", me.username)
-        await set_commands(bot, app.renderer)
-        log.info("polling %s", app.settings.telegram_api_url)
-        await dp.start_polling(
-            bot,
-            handle_signals=handle_signals,
-            allowed_updates=dp.resolve_used_update_types(),
-        )
+        self.app.staff.bot_username = me.username or ""
+        self.app.worker = DeliveryWorker(self.app.db, self.app.keys, self.bot)
+        await set_commands(self.bot, self.app.renderer)
+
+    async def serve(self, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
+        assert self.app.worker is not None, "prepare() first"
+        worker = asyncio.create_task(self.app.worker.run(self._stop))
+        try:
+            await self.dp.start_polling(
+                self.bot,
+                handle_signals=handle_signals,
+                polling_timeout=polling_timeout,
+                allowed_updates=self.dp.resolve_used_update_types(),
+                close_bot_session=False,
+            )
+        finally:
+            self._stop.set()
+            await worker
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await self.dp.stop_polling()
+
+
+async def run_telegram(app: App) -> None:
+    bot = make_bot(app.settings)
+    runtime = TelegramRuntime(app, bot)
+    try:
+        await runtime.prepare()
+        log.info("polling %s as @%s", app.settings.telegram_api_url, app.staff.bot_username)
+        await runtime.serve()
     finally:
         await bot.session.close()
 

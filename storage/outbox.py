@@ -82,8 +82,12 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> li
         params = dict(row.payload)
         if row.method.startswith("editMessage") and "message_id" not in params:
             card = await _card_for(session, row)
-            if card is None:  # the card itself is not out yet: try again shortly
-                row.not_before_at = now + timedelta(seconds=1)
+            if card is None and await _card_still_owed(session, row):
+                row.not_before_at = now + timedelta(seconds=1)  # not out yet: try shortly
+                continue
+            if card is None:
+                # Its card failed or was never sent: waiting would block this chat forever.
+                row.status, row.error = "failed", "no card to edit"
                 continue
             params["message_id"] = card.message_id
             row.chat_id = str(card.chat_id)
@@ -113,6 +117,22 @@ async def _card_for(session: AsyncSession, row: OutboxMessage) -> TicketCard | N
         .order_by(TicketCard.id.desc())
         .limit(1)
     )
+
+
+async def _card_still_owed(session: AsyncSession, row: OutboxMessage) -> bool:
+    """An earlier card row for the same ticket and UPT is still pending (perhaps elsewhere)."""
+    owed = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.purpose == "card",
+            OutboxMessage.status == "pending",
+            OutboxMessage.ticket_id == row.ticket_id,
+            OutboxMessage.upt_id == row.upt_id,
+            OutboxMessage.id < row.id,
+        )
+        .limit(1)
+    )
+    return owed is not None
 
 
 async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None) -> None:

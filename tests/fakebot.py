@@ -23,6 +23,7 @@ import copy
 import itertools
 import json
 import logging
+import random
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,6 +34,7 @@ import pytest_asyncio
 from aiohttp import web
 
 __all__ = [
+    "AnswerHold",
     "ApiError",
     "BotMessage",
     "Call",
@@ -232,11 +234,18 @@ def _button_value(button: dict[str, Any]) -> str:
 class ApiError(Exception):
     """An error answer in the real Bot API shape; raised by method handlers."""
 
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -244,8 +253,13 @@ class ApiError(Exception):
             "error_code": self.code,
             "description": self.description,
         }
+        parameters: dict[str, Any] = {}
         if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if self.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
+        if parameters:
+            body["parameters"] = parameters
         return body
 
 
@@ -708,6 +722,42 @@ class _Failure:
     retry_after: int | None
 
 
+@dataclass
+class _RandomFailures:
+    rng: random.Random
+    rates: list[tuple[int, float]]  # (HTTP status, probability), drawn in this order
+    retry_after: int
+
+
+_STATUS_TEXT = {
+    400: "Bad Request: random failure",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+UPGRADED_TO_SUPERGROUP = "Bad Request: group chat was upgraded to a supergroup chat"
+
+
+@dataclass
+class AnswerHold:
+    """The server applied the held call but keeps its answer back until :meth:`release`.
+
+    Lets a test "kill" the bot while Telegram has accepted a request whose answer the bot
+    has not seen yet: wait for ``accepted``, cancel the bot, then release.
+    """
+
+    method: str
+    nth: int
+    accepted: asyncio.Event = field(default_factory=asyncio.Event)
+    call: Call | None = None
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self._released.set()
+
+
 Handler = Callable[[dict[str, Any]], Any]
 
 
@@ -742,6 +792,10 @@ class FakeBotAPI:
         self._callbacks: dict[str, tuple[FakeUser | None, bool]] = {}
         self._callback_ids = itertools.count(7_000_000_000_001)
         self._failures: dict[str, list[_Failure]] = {}
+        self._random_failures: dict[str, _RandomFailures] = {}
+        self._migrated: dict[int, int] = {}  # old group id -> its supergroup's id
+        self._holds: list[AnswerHold] = []
+        self._accepted: dict[str, int] = {}  # successful calls per method (lower-case)
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -793,6 +847,8 @@ class FakeBotAPI:
         # Wake long polls first: the runner waits for in-flight handlers on cleanup.
         self._closing = True
         self._notify()
+        for hold in self._holds:  # held handlers would keep cleanup waiting
+            hold.release()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -867,6 +923,45 @@ class FakeBotAPI:
         failure = _Failure(status, description, retry_after)
         key = method.lower()
         self._failures.setdefault(key, []).extend([failure] * times)
+
+    def fail_randomly(
+        self,
+        method: str,
+        rates: dict[int, float],
+        *,
+        retry_after: int = 1,
+        seed: int = 0,
+    ) -> None:
+        """Fail calls of `method` at random, e.g. ``{429: 0.2, 502: 0.05}``; ``{}`` stops.
+
+        Each call draws once from a generator seeded with `seed`; 429 answers carry
+        `retry_after`. Failing calls are not applied (Telegram did not accept them).
+        """
+        key = method.lower()
+        if not rates:
+            self._random_failures.pop(key, None)
+            return
+        if sum(rates.values()) > 1:
+            raise ValueError("failure probabilities add up to more than 1")
+        self._random_failures[key] = _RandomFailures(
+            random.Random(seed), sorted(rates.items()), retry_after
+        )
+
+    def migrate_group(self, old_id: int, new_id: int, title: str = "UPTD PPA") -> None:
+        """Upgrade group `old_id` to supergroup `new_id`.
+
+        From now on every call naming `old_id` is answered as Telegram does: 400 "group chat
+        was upgraded to a supergroup chat" with ``parameters.migrate_to_chat_id``.
+        """
+        self.group(new_id, title)
+        self._migrated[old_id] = new_id
+
+    def hold_answer(self, method: str, nth: int = 1) -> AnswerHold:
+        """Apply the `nth` successful call of `method` from now on, then hold its answer."""
+        key = method.lower()
+        hold = AnswerHold(key, self._accepted.get(key, 0) + nth)
+        self._holds.append(hold)
+        return hold
 
     async def wait_for_call(self, method: str, timeout: float = 10.0) -> Call:  # noqa: ASYNC109
         """Wait for the next `method` call received after this call started."""
@@ -957,6 +1052,7 @@ class FakeBotAPI:
             if failures:
                 failure = failures.pop(0)
                 raise ApiError(failure.status, failure.description, failure.retry_after)
+            self._maybe_fail_randomly(canonical.lower())
             handler = self._methods.get(canonical)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -964,6 +1060,7 @@ class FakeBotAPI:
             if isinstance(result, Awaitable):
                 result = await result
             status, body = 200, {"ok": True, "result": result}
+            await self._hold_if_asked(canonical.lower(), call)
         except ApiError as error:
             status, body = error.code, error.body()
         except Exception as error:  # a bug in the fake, not in the bot
@@ -975,10 +1072,34 @@ class FakeBotAPI:
         self._notify()
         return web.json_response(body, status=status)
 
+    def _maybe_fail_randomly(self, key: str) -> None:
+        spec = self._random_failures.get(key)
+        if spec is None:
+            return
+        draw = spec.rng.random()
+        for status, probability in spec.rates:
+            if draw < probability:
+                if status == 429:
+                    description = f"Too Many Requests: retry after {spec.retry_after}"
+                    raise ApiError(429, description, spec.retry_after)
+                raise ApiError(status, _STATUS_TEXT.get(status, f"Error {status}"))
+            draw -= probability
+
+    async def _hold_if_asked(self, key: str, call: Call) -> None:
+        self._accepted[key] = self._accepted.get(key, 0) + 1
+        for hold in self._holds:
+            if hold.method == key and hold.nth == self._accepted[key]:
+                hold.call = call
+                hold.accepted.set()
+                self._notify()
+                await hold._released.wait()  # call.status stays None: the answer is pending
+
     def _chat_for(self, params: dict[str, Any]) -> _Chat:
         chat_id = params.get("chat_id")
         if chat_id is None or chat_id == "":
             raise _bad("chat_id is empty")
+        if isinstance(chat_id, int) and chat_id in self._migrated:
+            raise ApiError(400, UPGRADED_TO_SUPERGROUP, migrate_to_chat_id=self._migrated[chat_id])
         chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None:
             raise _bad("chat not found")

@@ -10,18 +10,13 @@ from dataclasses import dataclass
 
 import asyncpg
 import pytest
-from aiogram import Bot, Dispatcher
 
-from bot.app import make_bot
+from bot.app import App, TelegramRuntime, make_bot
 from bot.settings import Settings
-from handlers.i18n import Catalogs
-from handlers.render import Renderer
 from handlers.service import ReporterService
-from handlers.telegram_aiogram import create_dispatcher
 from storage.crypto import Keys
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.places import PlaceIndex
 from tests.fakebot import FakeBotAPI
 
 TEST_SECRET = "test-only-secret-key-0123456789-abcdefghijklmnop"
@@ -98,30 +93,31 @@ class RunningBot:
     api: FakeBotAPI
     db: Database
     keys: Keys
-    service: ReporterService
-    bot: Bot
-    dp: Dispatcher
+    app: App
+    runtime: TelegramRuntime
     task: asyncio.Task[None]
 
+    @property
+    def service(self) -> ReporterService:
+        return self.app.service
 
-async def start_bot(api: FakeBotAPI, db: Database, keys: Keys, **service_kwargs) -> RunningBot:  # type: ignore[no-untyped-def]
-    """The real aiogram runtime, long-polling the fake Bot API server in this event loop."""
+
+async def start_bot(api: FakeBotAPI, db: Database, keys: Keys) -> RunningBot:
+    """The real runtime (aiogram polling + delivery worker) against the fake Bot API server."""
     settings = Settings(
         bot_token=api.token, telegram_api_url=api.url, secret_key=TEST_SECRET, _env_file=None
     )
-    renderer = Renderer(Catalogs("id"))
-    service = ReporterService(db, keys, PlaceIndex.load(), **service_kwargs)
-    bot = make_bot(settings)
-    dp = create_dispatcher(service, renderer)
-    task = asyncio.create_task(
-        dp.start_polling(bot, handle_signals=False, polling_timeout=1, close_bot_session=True)
-    )
-    return RunningBot(api, db, keys, service, bot, dp, task)
+    app = App(settings, TEST_SECRET, db=db)
+    runtime = TelegramRuntime(app, make_bot(settings))
+    await runtime.prepare()
+    task = asyncio.create_task(runtime.serve(handle_signals=False, polling_timeout=1))
+    return RunningBot(api, db, keys, app, runtime, task)
 
 
 async def stop_bot(running: RunningBot) -> None:
-    await running.dp.stop_polling()
+    await running.runtime.stop()
     await asyncio.wait_for(running.task, 10)
+    await running.runtime.bot.session.close()
 
 
 @pytest.fixture

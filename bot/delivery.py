@@ -1,0 +1,399 @@
+"""The outbox delivery worker: sends what storage/outbox.py says is owed, within Telegram's limits.
+
+One request is in flight at a time and each outcome is committed before the next send, so a
+message goes out twice only if the process dies after Telegram accepted it and before the
+commit, and it is never lost: a row leaves `pending` only once Telegram has answered.
+
+Every due-time decision (retries, pauses, pacing) reads the injected clock, so tests move
+time instead of sleeping. Logs name rows by id and purpose, never by chat or content.
+
+Run one worker per database: pacing lives in its memory, and claim_due's PostgreSQL row
+locks last only for the claim, so two workers could both send the same row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import (
+    BanChatMember,
+    CopyMessage,
+    DeleteMessage,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendMessage,
+    SendPhoto,
+    UnbanChatMember,
+)
+from aiogram.methods.base import TelegramMethod
+from aiogram.types import ForceReply, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import outbox
+from storage.crypto import Keys
+from storage.db import Database
+from storage.models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+PermanentFailureHook = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
+
+METHODS: dict[str, type[TelegramMethod[Any]]] = {
+    "sendMessage": SendMessage,
+    "editMessageText": EditMessageText,
+    "editMessageReplyMarkup": EditMessageReplyMarkup,
+    "copyMessage": CopyMessage,
+    "sendPhoto": SendPhoto,
+    "banChatMember": BanChatMember,
+    "unbanChatMember": UnbanChatMember,
+    "deleteMessage": DeleteMessage,
+}
+
+MAX_BACKOFF = 300.0  # seconds between retries of one row at most
+# aiogram cannot tell a chat's 429 from the bot-wide flood one, so every 429 also pauses
+# all sending briefly; the chat itself waits the full retry_after.
+FLOOD_PAUSE = 1.0
+# Consecutive 5xx/network errors pause everything, doubling from this up to the cap, so an
+# outage is probed gently instead of hammered once per row.
+OUTAGE_PAUSE, OUTAGE_PAUSE_MAX = 0.25, 30.0
+UNAUTHORIZED_PAUSE = 60.0  # a refused token will not heal by itself soon
+RECORD_ATTEMPTS = 3  # a lost outcome means a resend, so a failed commit is retried
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_LONG_NUMBER = re.compile(r"-?\d{5,}")
+
+
+class _Window:
+    """At most `limit` sends in any `period` seconds: Telegram states its limits this way."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = timedelta(seconds=period)
+        self.sent: deque[datetime] = deque()
+
+    def free_at(self, now: datetime) -> datetime | None:
+        """None when a send is allowed now, else when the next one will be."""
+        while self.sent and self.sent[0] <= now - self.period:
+            self.sent.popleft()
+        return None if len(self.sent) < self.limit else self.sent[0] + self.period
+
+    def take(self, now: datetime) -> None:
+        self.sent.append(now)
+
+
+def _per_second(rate: float) -> tuple[int, float]:
+    """A rate as (limit, period): 30 -> 30 per 1 s, 1 -> 1 per 1 s, 0.5 -> 1 per 2 s."""
+    if rate <= 0:
+        raise ValueError("rates must be positive")
+    limit = max(1, math.floor(rate))
+    return limit, limit / rate
+
+
+def _safe(text: str) -> str:
+    """An error text fit for logs and the plain `error` column: no quoted text, no ids."""
+    return _LONG_NUMBER.sub("<n>", _QUOTED.sub('"…"', text))[:150]
+
+
+def _describe(error: Exception) -> str:
+    message = error.message if isinstance(error, TelegramAPIError) else str(error)
+    return f"{type(error).__name__}: {_safe(message)}"
+
+
+def _markup(value: dict[str, Any]) -> Any:
+    """reply_markup is stored as plain JSON; aiogram wants the matching type."""
+    if "inline_keyboard" in value:
+        return InlineKeyboardMarkup.model_validate(value)
+    if "force_reply" in value:
+        return ForceReply.model_validate(value)
+    if "keyboard" in value:
+        return ReplyKeyboardMarkup.model_validate(value)
+    if "remove_keyboard" in value:
+        return ReplyKeyboardRemove.model_validate(value)
+    raise ValueError("unknown reply_markup")
+
+
+def build_method(due: outbox.Due) -> TelegramMethod[Any]:
+    params = dict(due.params)
+    if isinstance(params.get("reply_markup"), dict):
+        params["reply_markup"] = _markup(params["reply_markup"])
+    # The row's chat wins: after a supergroup migration it is the one to use.
+    return METHODS[due.method](**{**params, "chat_id": due.chat_id})
+
+
+def _message_id(result: Any) -> int | None:
+    value = getattr(result, "message_id", None)  # Message, MessageId; bools have none
+    return value if isinstance(value, int) else None
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        keys: Keys,
+        bot: Bot,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        overall_per_second: float = 30.0,
+        per_group_per_minute: int = 20,
+        per_private_chat_per_second: float = 1.0,
+        on_permanent_failure: PermanentFailureHook | None = None,
+        idle_poll_seconds: float = 0.5,
+        batch: int = 50,
+    ) -> None:
+        self._db = db
+        self._keys = keys
+        self._bot = bot
+        self._clock = clock
+        self._overall = _Window(*_per_second(overall_per_second))
+        self._group_limit = (per_group_per_minute, 60.0)
+        self._private_limit = _per_second(per_private_chat_per_second)
+        self._on_permanent_failure = on_permanent_failure
+        self._idle_poll = idle_poll_seconds
+        self._batch = batch
+        self._chats: dict[str, _Window] = {}  # by chat_key: pacing without knowing the chat
+        self._chat_paused: dict[str, datetime] = {}  # by chat_key, after a 429
+        self._paused_until = _EPOCH  # all sending
+        self._outage_streak = 0
+        self._next_ready: datetime | None = None  # earliest moment a deferred row may go
+        self._rng = random.Random()
+        self._wake = asyncio.Event()
+        self._stop: asyncio.Event | None = None
+
+    def wake(self) -> None:
+        """Call after committing enqueued rows so they go out without waiting for a poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
+        watcher = asyncio.create_task(self._wake_on(stop))
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    attempted = await self.run_once()
+                except Exception as error:  # one bad pass (database down) must not end delivery
+                    log.error(
+                        "delivery pass failed (%s); retrying",
+                        type(error).__name__,
+                        exc_info=log.isEnabledFor(logging.DEBUG),
+                    )
+                    self._pause_all(self._clock() + timedelta(seconds=1))
+                    attempted = 0
+                if attempted:
+                    await asyncio.sleep(0)  # let other tasks in; more may be due already
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._idle_seconds())
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            self._stop = None
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+    def _idle_seconds(self) -> float:
+        """Until the earliest known reason to look again, never longer than the poll."""
+        now = self._clock()
+        ready = [t for t in (self._next_ready, self._paused_until) if t is not None and t > now]
+        if not ready:
+            return self._idle_poll
+        return min(self._idle_poll, max(0.001, (min(ready) - now).total_seconds()))
+
+    async def run_once(self) -> int:
+        """One pass over due rows; returns how many were sent to Telegram (any outcome)."""
+        now = self._clock()
+        self._next_ready = None
+        if now < self._paused_until:
+            return 0
+        async with self._db.unit_of_work() as session:
+            rows = await outbox.claim_due(session, now, self._batch)
+        self._forget_idle_chats(now)
+        attempted = 0
+        for due in rows:  # claim_due gives at most one row per chat, oldest chats first
+            if self._stop is not None and self._stop.is_set():
+                break
+            now = self._clock()
+            if now < self._paused_until:
+                break
+            chat_window = self._window_for(due)
+            waits = [self._chat_paused.get(due.chat_key), chat_window.free_at(now)]
+            chat_ready = max((t for t in waits if t is not None and t > now), default=None)
+            if chat_ready is not None:
+                self._defer(chat_ready)  # paced: left for a later pass; other chats go on
+                continue
+            overall_ready = self._overall.free_at(now)
+            if overall_ready is not None:
+                self._defer(overall_ready)
+                break
+            self._overall.take(now)
+            chat_window.take(now)
+            attempted += 1
+            if not await self._deliver(due):
+                break
+        return attempted
+
+    def _window_for(self, due: outbox.Due) -> _Window:
+        window = self._chats.get(due.chat_key)
+        if window is None:
+            limit = self._group_limit if due.is_group else self._private_limit
+            window = self._chats[due.chat_key] = _Window(*limit)
+        return window
+
+    def _forget_idle_chats(self, now: datetime) -> None:
+        # Memory stays proportional to recently active chats, not to everyone ever served.
+        for key in [k for k, w in self._chats.items() if w.free_at(now) is None and not w.sent]:
+            del self._chats[key]
+        for key in [k for k, until in self._chat_paused.items() if until <= now]:
+            del self._chat_paused[key]
+
+    def _defer(self, at: datetime) -> None:
+        self._next_ready = at if self._next_ready is None else min(self._next_ready, at)
+
+    def _pause_all(self, until: datetime) -> None:
+        self._paused_until = max(self._paused_until, until)
+
+    def _backoff(self, attempts: int) -> timedelta:
+        base = min(MAX_BACKOFF, 2.0 ** min(attempts, 16))
+        return timedelta(seconds=min(MAX_BACKOFF, base * self._rng.uniform(0.75, 1.25)))
+
+    async def _deliver(self, due: outbox.Due) -> bool:
+        """Send one row and record the outcome; False when the pass should stop."""
+        try:
+            method = build_method(due)
+        except (KeyError, TypeError, ValueError, ValidationError) as error:
+            # A row that cannot even be built will not get better by retrying.
+            await self._fail(due, f"cannot build {due.method}: {type(error).__name__}")
+            return True
+        try:
+            result = await self._bot(method)
+        except TelegramRetryAfter as error:
+            now = self._clock()
+            until = now + timedelta(seconds=error.retry_after)
+            self._chat_paused[due.chat_key] = until
+            self._pause_all(now + timedelta(seconds=min(error.retry_after, FLOOD_PAUSE)))
+            log.warning("outbox %d (%s): 429, retry in %ss", due.id, due.purpose, error.retry_after)
+            note = f"429 retry after {error.retry_after}s"
+            await self._record(lambda s: outbox.mark_retry(s, due.id, until, note))
+        except TelegramMigrateToChat as error:
+            log.info("outbox %d (%s): group became a supergroup; following", due.id, due.purpose)
+            new_chat, now = error.migrate_to_chat_id, self._clock()
+
+            async def follow(session: AsyncSession) -> None:
+                await outbox.retarget(session, self._keys, due.chat_id, new_chat)
+                await outbox.mark_retry(session, due.id, now, "migrated to a supergroup")
+
+            await self._record(follow)
+            self.wake()
+        except TelegramUnauthorizedError:
+            # A bad token says nothing about the row: leave every row as it is.
+            log.error("delivery paused: Telegram refused the bot token (401)")
+            self._pause_all(self._clock() + timedelta(seconds=UNAUTHORIZED_PAUSE))
+            return False
+        except TelegramBadRequest as error:
+            if self._already_done(due, error):
+                await self._record(
+                    lambda s: outbox.mark_sent(s, due.id, due.params.get("message_id"))
+                )
+            else:
+                await self._fail(due, _describe(error))
+        except (TelegramForbiddenError, TelegramNotFound, TelegramEntityTooLarge) as error:
+            await self._fail(due, _describe(error))
+        except (
+            TelegramAPIError,  # 5xx, network errors, timeouts, anything unclassified
+            ClientDecodeError,
+            aiohttp.ClientError,
+            TimeoutError,
+            OSError,
+        ) as error:
+            self._outage_streak += 1
+            now = self._clock()
+            at = now + self._backoff(due.attempts)
+            pause = min(OUTAGE_PAUSE_MAX, OUTAGE_PAUSE * 2 ** min(self._outage_streak - 1, 16))
+            self._pause_all(now + timedelta(seconds=pause))
+            kind = "network" if isinstance(error, TelegramNetworkError | OSError) else "server"
+            log.warning("outbox %d (%s): %s error, backing off", due.id, due.purpose, kind)
+            note = _describe(error)
+            await self._record(lambda s: outbox.mark_retry(s, due.id, at, note))
+        else:
+            self._outage_streak = 0
+            await self._record(lambda s: outbox.mark_sent(s, due.id, _message_id(result)))
+        return True
+
+    @staticmethod
+    def _already_done(due: outbox.Due, error: TelegramBadRequest) -> bool:
+        """Answers meaning the wanted state already holds (e.g. a resend after a crash)."""
+        text = error.message.lower()
+        if due.method.startswith("editMessage"):
+            return "message is not modified" in text
+        return due.method == "deleteMessage" and "message to delete not found" in text
+
+    async def _fail(self, due: outbox.Due, error: str) -> None:
+        log.warning("outbox %d (%s): failed permanently: %s", due.id, due.purpose, error)
+        hook = self._on_permanent_failure
+
+        async def fail(session: AsyncSession) -> None:
+            row = await outbox.mark_failed(session, due.id, error)
+            if hook is not None:
+                await hook(session, row)
+
+        if hook is None:
+            await self._record(fail)
+            return
+        try:
+            await self._record(fail, retries=1)
+        except Exception as hook_error:
+            # The alert failed; still settle the row, or it would be resent and fail forever.
+            log.error(
+                "outbox %d (%s): permanent-failure handler failed (%s)",
+                due.id,
+                due.purpose,
+                type(hook_error).__name__,
+            )
+            await self._record(lambda s: outbox.mark_failed(s, due.id, error))
+
+    async def _record(
+        self,
+        work: Callable[[AsyncSession], Awaitable[Any]],
+        *,
+        retries: int = RECORD_ATTEMPTS,
+    ) -> None:
+        """Commit one outcome in its own unit of work, retrying transient database errors."""
+        for attempt in range(1, retries + 1):
+            try:
+                async with self._db.unit_of_work() as session:
+                    await work(session)
+                return
+            except SQLAlchemyError as error:
+                if attempt == retries:
+                    raise
+                log.warning("recording an outcome failed (%s); retrying", type(error).__name__)
+                await asyncio.sleep(0.1 * attempt)
