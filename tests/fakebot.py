@@ -632,6 +632,32 @@ class FakeUser:
             message = self.api._find(self.id, message_id)
         return self.api._callback(self, message, data, message_id=message_id)
 
+    # ---- acting in a group (staff work tickets there) ---------------------------------
+
+    async def send_in(self, chat_id: int, text: str, *, reply_to: int | None = None) -> int:
+        """A text message from this user in a group (or any chat), optionally a reply."""
+        entities: list[dict[str, Any]] = []
+        command = re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", text)
+        if command is not None:
+            entities.append({"type": "bot_command", "offset": 0, "length": command.end()})
+        return self.api._user_message(
+            self, kind="text", text=text, entities=entities, chat_id=chat_id, reply_to=reply_to
+        )
+
+    async def reply(self, message: BotMessage, text: str) -> int:
+        """Answer a bot message with Telegram's reply (as a ForceReply prompt asks)."""
+        return await self.send_in(message.chat_id, text, reply_to=message.message_id)
+
+    async def press_in(self, chat_id: int, label: str) -> int:
+        """Press the button labelled `label` on the newest bot message in `chat_id` showing it."""
+        for message in reversed(self.api._messages(chat_id)):
+            if message.from_bot and not message.deleted:
+                for row in message._inline_keyboard() or []:
+                    for button in row:
+                        if button.get("text") == label and "callback_data" in button:
+                            return self.api._callback(self, message, str(button["callback_data"]))
+        raise AssertionError(f"no button {label!r} in chat {chat_id}")
+
     # ---- observing -----------------------------------------------------------------
 
     async def replies(self, n: int = 1, timeout: float = 10.0) -> list[BotMessage]:  # noqa: ASYNC109
@@ -1152,13 +1178,22 @@ class FakeBotAPI:
         return data
 
     def _user_message(
-        self, user: FakeUser, *, kind: str, text: str, entities: list[dict[str, Any]]
+        self,
+        user: FakeUser,
+        *,
+        kind: str,
+        text: str,
+        entities: list[dict[str, Any]],
+        chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> int:
-        chat = self._chats[user.id]
+        chat_id = user.id if chat_id is None else chat_id
+        chat = self._chats[chat_id]
         message = chat.add(
             BotMessage(
                 message_id=chat.take_id(),
-                chat_id=user.id,
+                chat_id=chat_id,
+                reply_to=reply_to,
                 from_bot=False,
                 text=text,
                 plain=text,
@@ -1185,7 +1220,7 @@ class FakeBotAPI:
             message_json = self._message_json(message)
         else:  # Telegram's InaccessibleMessage
             message_json = {
-                "chat": dict(self._chats[user.id].info),
+                "chat": dict(self._chats[message.chat_id if message else user.id].info),
                 "message_id": message_id if message_id is not None else 0,
                 "date": 0,
             }

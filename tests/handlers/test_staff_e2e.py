@@ -1,0 +1,193 @@
+"""UPT staff work a ticket in Telegram: reporter, staff and the UPT group, through the fake API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from storage import staff as staff_store
+from storage.models import AuditEntry, Staff, Ticket, TicketEvent
+from tests.fakebot import BotMessage, FakeBotAPI, FakeUser
+from tests.handlers.test_reporting_e2e import report_until_summary
+from tests.support import RunningBot
+
+GROUP = -1001234567890
+BOT = "lapor_ppa_test_bot"
+REPORTER = dict(user_id=5551234, first_name="Siti", last_name="Aminah", username="siti_aminah")
+
+
+async def until(probe: Callable[[], object], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if probe():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the expected change never came")
+
+
+def bot_messages(api: FakeBotAPI, chat_id: int) -> list[BotMessage]:
+    return [m for m in api.history(chat_id) if m.from_bot]
+
+
+async def group_message(api: FakeBotAPI, containing: str) -> BotMessage:
+    await until(lambda: any(containing in m.plain for m in bot_messages(api, GROUP)))
+    return next(m for m in reversed(bot_messages(api, GROUP)) if containing in m.plain)
+
+
+async def invite(bot: RunningBot, role: str) -> str:
+    async with bot.db.unit_of_work() as s:
+        token, _ = await staff_store.create_invite(s, bot.keys, "UPTD-PPA-35", role)
+    return token
+
+
+async def connected_coordinator(bot: RunningBot) -> FakeUser:
+    api = bot.api
+    koor = api.user(8001, first_name="Rina", last_name="Wati")
+    [welcome] = await koor.ask(f"/start {await invite(bot, 'koordinator')}")
+    assert "koordinator" in welcome.plain and "UPTD PPA Provinsi Jawa Timur" in welcome.plain
+    assert f"/hubungkan@{BOT}" in welcome.plain
+    api.group(GROUP, "UPTD PPA Jatim")
+    await koor.send_in(GROUP, f"/hubungkan@{BOT}")
+    await group_message(api, "terhubung")
+    return koor
+
+
+async def ticket(bot: RunningBot) -> Ticket:
+    async with bot.db.unit_of_work() as s:
+        return (await s.scalars(select(Ticket))).one()
+
+
+async def test_a_ticket_is_worked_in_the_group_and_the_reporter_hears_each_step(
+    running_bot: RunningBot,
+) -> None:
+    api = running_bot.api
+    koor = await connected_coordinator(running_bot)
+    reporter = api.user(**REPORTER)
+    await report_until_summary(reporter, "Masyarakat umum", updates=True)
+    await submit_connected(reporter)
+
+    card = await group_message(api, "Laporan PPA-3515-")
+    assert "Ada akun @penawar_anak" in card.plain and "belum ada (tekan Ambil)" in card.plain
+    assert card.buttons[0] == ["Ambil"]
+    assert ["Ubah status", "Tanya pelapor"] in card.buttons
+
+    await koor.press_in(GROUP, "Ambil")
+    await until(lambda: "Dipegang: Rina Wati" in card.plain)
+    assert "Status: Diterima" in card.plain and ["Ambil"] not in card.buttons
+    [notice] = await reporter.replies(1)
+    assert "status sekarang Diterima" in notice.plain
+
+    await koor.press_in(GROUP, "Ubah status")
+    picker = await group_message(api, "Pilih status baru")
+    assert picker.buttons[0] == ["Asesmen"] and picker.buttons[-1] == ["Bukan kewenangan"]
+    await koor.press_in(GROUP, "Asesmen")
+    [notice] = await reporter.replies(1)
+    assert "status sekarang Asesmen" in notice.plain
+
+    await koor.press_in(GROUP, "Ubah status")
+    await group_message(api, "Status sekarang: Asesmen")
+    await koor.press_in(GROUP, "Selesai")
+    prompt = await group_message(api, "tulis alasan")
+    assert prompt.reply_markup and prompt.reply_markup.get("force_reply") is True
+    await koor.reply(prompt, "Anak sudah didampingi & dirujuk ke rumah aman.")
+    await group_message(api, "Boleh keterangan ini dilihat pelapor?")
+    await koor.press_in(GROUP, "Ya, boleh")
+    [notice] = await reporter.replies(1)
+    assert "status sekarang Selesai" in notice.plain
+    assert "Keterangan petugas: Anak sudah didampingi & dirujuk ke rumah aman." in notice.plain
+    await until(lambda: "Status: Selesai" in card.plain)
+    assert card.buttons == []
+
+    t = await ticket(running_bot)
+    async with running_bot.db.unit_of_work() as s:
+        events = [
+            (e.kind, e.status)
+            for e in await s.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)
+            )
+        ]
+        actions = [a.action for a in await staff_store.audit_for_ticket(s, t.id)]
+    assert t.status == "selesai" and t.claimed_by_id is not None
+    assert [st for kind, st in events if kind == "status"] == ["diterima", "asesmen", "selesai"]
+    assert actions == ["claim", "status:asesmen", "status:selesai"]
+
+    # Nothing staff or the group ever saw names the reporter.
+    staff_side = bot_messages(api, GROUP) + bot_messages(api, koor.id)
+    seen = "\n".join(m.text + "".join(m.edits) for m in staff_side)
+    for trace in (str(REPORTER["user_id"]), "Siti", "Aminah", "siti_aminah"):
+        assert trace not in seen
+
+
+async def submit_connected(reporter: FakeUser) -> str:
+    sent, _menu = await reporter.tap("Kirim", n=2)  # connected: no "waiting" note
+    assert "Laporan terkirim" in sent.plain and "UPTD PPA Provinsi Jawa Timur" in sent.plain
+    return sent.plain
+
+
+async def test_with_updates_off_nothing_is_pushed_and_status_shows_the_change(
+    running_bot: RunningBot,
+) -> None:
+    api = running_bot.api
+    koor = await connected_coordinator(running_bot)
+    reporter = api.user(5551235)
+    await report_until_summary(reporter, "Orang tua/keluarga", updates=False)
+    sent, _menu = await reporter.tap("Kirim", n=2)
+    code = sent.plain.split("Kode tiket Anda:")[1].split()[0]
+    card = await group_message(api, "Laporan PPA-")
+    pushed_before = len(bot_messages(api, reporter.id))
+    await koor.press_in(GROUP, "Ambil")
+    await until(lambda: "Dipegang: Rina Wati" in card.plain)
+    t = await ticket(running_bot)
+    assert (t.status, t.reporter_chat_id) == ("diterima", None)  # no chat id was ever kept
+    assert len(bot_messages(api, reporter.id)) == pushed_before  # and nothing was pushed
+    status, _ = await reporter.ask(f"/status {code}", n=2)
+    assert "Diterima" in status.plain
+
+
+async def test_strangers_forged_buttons_and_pending_staff_change_nothing(
+    running_bot: RunningBot,
+) -> None:
+    api = running_bot.api
+    koor = await connected_coordinator(running_bot)
+    reporter = api.user(5551236)
+    await report_until_summary(reporter, "Guru BK")
+    await reporter.tap("Kirim", n=2)
+    await group_message(api, "Laporan PPA-")
+    t = await ticket(running_bot)
+
+    stranger = api.user(9001, first_name="Orang", last_name="Asing")
+    await stranger.press_in(GROUP, "Ambil")
+    await until(lambda: stranger.callback_answers)
+    assert "tidak berwenang" in stranger.callback_answers[-1]["text"]
+
+    petugas = api.user(8002, first_name="Budi")
+    [pending] = await petugas.ask(f"/start {await invite(running_bot, 'petugas')}")
+    assert "menunggu persetujuan" in pending.plain
+    await petugas.press_in(GROUP, "Ambil")
+    await until(lambda: petugas.callback_answers)
+    assert "tidak berwenang" in petugas.callback_answers[-1]["text"]
+
+    for forged in (f"s:claim:{t.id + 1000}", "s:set:1:dibuang", "s:claim:abc", "s:x:1", "💥"):
+        await koor.press_data(forged)
+    await until(lambda: len(koor.callback_answers) >= 4)
+
+    async with running_bot.db.unit_of_work() as s:
+        fresh = await s.get_one(Ticket, t.id)
+        refused = [a for a in await s.scalars(select(AuditEntry)) if a.action == "refused"]
+    assert (fresh.status, fresh.claimed_by_id) == ("baru", None)
+    assert len(refused) >= 4
+    assert all("9001" not in (a.actor + (a.detail or "")) for a in refused)
+
+    # The coordinator approves the new staff member, who can then take the ticket.
+    [request] = await koor.replies(1)
+    assert "Budi" in request.plain and request.buttons == [["Setujui", "Tolak"]]
+    await koor.tap("Setujui", n=0)
+    [approved] = await petugas.replies(1)
+    assert "disetujui" in approved.plain
+    await petugas.press_in(GROUP, "Ambil")
+    card = await group_message(api, "Laporan PPA-")
+    await until(lambda: "Dipegang: Budi" in card.plain)
+    async with running_bot.db.unit_of_work() as s:
+        budi = (await s.scalars(select(Staff).where(Staff.display_name == "Budi"))).one()
+        assert (await s.get_one(Ticket, t.id)).claimed_by_id == budi.id
