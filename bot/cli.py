@@ -91,6 +91,126 @@ async def _upt(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
 
 
+async def _bot_username(settings: Settings, given: str | None) -> str:
+    if given:
+        return given.lstrip("@")
+    if settings.bot_token is None:
+        raise SystemExit("lapor-ppa: give --bot-username, or set BOT_TOKEN so it can be asked")
+    from bot.app import make_bot
+
+    bot = make_bot(settings)
+    try:
+        me = await bot.get_me()
+    except Exception as e:  # noqa: BLE001 - one line for the operator, whatever went wrong
+        raise SystemExit(
+            f"lapor-ppa: cannot ask the Bot API for the bot's name ({type(e).__name__})"
+        ) from None
+    finally:
+        await bot.session.close()
+    return me.username or ""
+
+
+async def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import outbox, staff
+    from storage.crypto import Keys
+    from storage.models import Upt
+
+    if settings.secret_key is None:
+        raise SystemExit("lapor-ppa: SECRET_KEY is not set")
+    keys = Keys.derive(settings.secret_key.get_secret_value())
+    db = _database(settings)
+    try:
+        if args.staff_command == "invite":
+            username = await _bot_username(settings, args.bot_username)
+            async with db.unit_of_work() as session:
+                try:
+                    token, upt = await staff.create_invite(session, keys, args.upt, args.role)
+                except (LookupError, ValueError) as e:
+                    print(f"lapor-ppa: {e}", file=sys.stderr)
+                    return 1
+                staff.audit(session, "operator", f"invite_created:{args.role}", detail=upt.code)
+            print(f"Invite for {args.role} of {upt.name} (single use, valid 72 hours):")
+            print(f"https://t.me/{username}?start={token}")
+            return 0
+        async with db.unit_of_work() as session:
+            if args.staff_command == "list":
+                for member, upt in await staff.list_staff(session):
+                    print(
+                        f"{member.id}\t{upt.code}\t{member.role}\t{member.status}\t"
+                        f"{member.display_name}"
+                    )
+                return 0
+            target = await session.get(staff.Staff, args.id)
+            if target is None:
+                print(f"lapor-ppa: no staff member {args.id}", file=sys.stderr)
+                return 1
+            new_status = "active" if args.staff_command == "approve" else "revoked"
+            await staff.set_status(session, target.id, new_status)
+            staff.audit(
+                session, "operator", f"staff_{args.staff_command}", detail=f"staff:{target.id}"
+            )
+            upt = await session.get_one(Upt, target.upt_id)
+            if new_status == "revoked" and upt.telegram_chat_id is not None:
+                # Out of the UPT group too (works where the bot is an admin there).
+                for method in ("banChatMember", "unbanChatMember"):
+                    await outbox.enqueue(
+                        session,
+                        keys,
+                        chat_id=upt.telegram_chat_id,
+                        method=method,
+                        payload={"user_id": target.telegram_user_id}
+                        | ({"only_if_banned": True} if method == "unbanChatMember" else {}),
+                        purpose="staff_removal",
+                        upt_id=upt.id,
+                        is_group=True,
+                    )
+            print(f"staff {target.id} ({target.display_name}) is now {new_status}")
+            return 0
+    finally:
+        await db.dispose()
+
+
+async def _audit(settings: Settings, case_number: str) -> int:
+    from sqlalchemy import select
+
+    from storage import staff
+    from storage.models import Ticket, TicketEvent
+
+    db = _database(settings)
+    try:
+        async with db.unit_of_work() as session:
+            ticket = await session.scalar(
+                select(Ticket.id).where(Ticket.case_number == case_number)
+            )
+            if ticket is None:
+                print(f"lapor-ppa: no case {case_number}", file=sys.stderr)
+                return 1
+            events = await session.execute(
+                select(
+                    TicketEvent.created_at,
+                    TicketEvent.kind,
+                    TicketEvent.status,
+                    TicketEvent.actor,
+                    TicketEvent.upt_id,
+                )
+                .where(TicketEvent.ticket_id == ticket)
+                .order_by(TicketEvent.id)
+            )
+            for at, kind, status, actor, upt_id in events:
+                print(
+                    f"{at:%Y-%m-%d %H:%M:%S}\tevent\t{actor}\t{kind}\t{status or ''}"
+                    f"{f'  upt:{upt_id}' if upt_id else ''}"
+                )
+            for entry in await staff.audit_for_ticket(session, ticket):
+                print(
+                    f"{entry.created_at:%Y-%m-%d %H:%M:%S}\taudit\t{entry.actor}\t"
+                    f"{entry.action}\t{entry.detail or ''}"
+                )
+        return 0
+    finally:
+        await db.dispose()
+
+
 def _env_init(path: Path) -> None:
     """Give a local install its own SECRET_KEY, once; never overwrite an existing one."""
     text = path.read_text() if path.exists() else ""
@@ -125,6 +245,18 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="CSV with columns code,name,level,region_code[,timezone]")
     upt_sub.add_parser("list", help="list directory entries")
     upt_sub.add_parser("pending", help="tickets waiting at a UPT nobody is connected to")
+    st = sub.add_parser("staff", help="UPT staff accounts")
+    st_sub = st.add_subparsers(dest="staff_command", required=True)
+    inv = st_sub.add_parser("invite", help="print a one-time invite link for a UPT")
+    inv.add_argument("--upt", required=True, help="UPT code (see `lapor-ppa upt list`)")
+    inv.add_argument("--role", default="petugas", choices=["petugas", "koordinator"])
+    inv.add_argument("--bot-username", help="the bot's @username (asked from the Bot API if unset)")
+    st_sub.add_parser("list", help="list staff accounts")
+    for name in ("approve", "revoke"):
+        cmd = st_sub.add_parser(name, help=f"{name} a staff account by id")
+        cmd.add_argument("id", type=int)
+    au = sub.add_parser("audit", help="a case's history and every staff action on it")
+    au.add_argument("--case", required=True, help="case number, e.g. PPA-3515-2026-000042")
     env = sub.add_parser("env", help="local environment")
     env_sub = env.add_subparsers(dest="env_command", required=True)
     init = env_sub.add_parser("init", help="generate SECRET_KEY into .env if missing")
@@ -165,6 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"lapor-ppa: cannot upgrade the database ({type(e).__name__})", file=sys.stderr)
             return 2
         return 0
+    if args.command == "staff":
+        return asyncio.run(_staff(settings, args))
+    if args.command == "audit":
+        return asyncio.run(_audit(settings, args.case))
     return asyncio.run(_upt(settings, args))
 
 

@@ -362,7 +362,11 @@ class StaffService:
         parsed = casework.parse_key(e.text)
         actor = _actor(member, self.keys, e.user_id)
         if parsed is None or member is None:
-            staff.audit(session, actor, "refused", detail=f"button {e.text[:40]!r}")
+            # Tie the refusal to the ticket when the press names a real one.
+            about = None
+            if parsed is not None and parsed.action not in ("approve", "reject", "share"):
+                about = parsed.target if await session.get(Ticket, parsed.target) else None
+            staff.audit(session, actor, "refused", about, detail=f"button {e.text[:40]!r}")
             return StaffResult(toast=Reply(N_("staff.not_allowed")))
         if parsed.action in ("approve", "reject"):
             return await self._approve(session, member, parsed)

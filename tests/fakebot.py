@@ -850,6 +850,8 @@ class FakeBotAPI:
             "deleteMessages": self._delete_messages,
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
+            "banChatMember": self._member_action,
+            "unbanChatMember": self._member_action,
         }
         # Telegram method names are case-insensitive.
         self._canonical = {name.lower(): name for name in self._methods}
@@ -1536,6 +1538,13 @@ class FakeBotAPI:
                     "cache_time": params.get("cache_time"),
                 }
             )
+        return True
+
+    def _member_action(self, params: dict[str, Any]) -> bool:
+        """banChatMember / unbanChatMember in a group: recorded in `calls`, always allowed."""
+        self._chat_for(params)
+        if not str(params.get("user_id", "")).lstrip("-").isdigit():
+            raise _bad("invalid user_id specified")
         return True
 
     def _send_chat_action(self, params: dict[str, Any]) -> bool:

@@ -1,0 +1,99 @@
+"""The operator's side: invite links, staff list/approve/revoke, and a case's audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storage.models import Ticket
+from tests.handlers.test_reporting_e2e import report_until_summary
+from tests.handlers.test_staff_e2e import GROUP, group_message, until
+from tests.support import TEST_SECRET, RunningBot
+
+CLI = str(Path(sys.executable).parent / "lapor-ppa")
+
+
+def cli(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.run(
+        [CLI, *args],
+        env=env,
+        cwd=db_path.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+async def run_cli(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(cli, db_path, *args)
+
+
+async def test_invite_link_approve_revoke_and_audit(
+    running_bot: RunningBot, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "test.db"
+    api = running_bot.api
+    made = await run_cli(
+        db_path,
+        "staff",
+        "invite",
+        "--upt",
+        "UPTD-PPA-35",
+        "--role",
+        "koordinator",
+        "--bot-username",
+        "lapor_ppa_test_bot",
+    )
+    assert made.returncode == 0, made.stderr
+    link = re.search(
+        r"https://t\.me/lapor_ppa_test_bot\?start=([A-Za-z0-9_-]{1,64})$", made.stdout, re.M
+    )
+    assert link, made.stdout
+    koor = api.user(8101, first_name="Rina")
+    [welcome] = await koor.ask(f"/start {link.group(1)}")
+    assert "koordinator" in welcome.plain
+    [again] = await api.user(8102, first_name="Lain").ask(f"/start {link.group(1)}")
+    assert "sudah pernah dipakai" in again.plain  # single use, even for a forwarded link
+    [forged] = await api.user(8103).ask("/start bukan-token-asli")
+    assert "tidak dikenal" in forged.plain
+
+    api.group(GROUP, "UPTD PPA Jatim")
+    await koor.send_in(GROUP, "/hubungkan@lapor_ppa_test_bot")
+    await group_message(api, "terhubung")
+    reporter = api.user(5559001)
+    await report_until_summary(reporter, "Masyarakat umum")
+    await reporter.tap("Kirim", n=2)
+    card = await group_message(api, "Laporan PPA-")
+    await koor.press_in(GROUP, "Ambil")
+    await until(lambda: "Dipegang: Rina" in card.plain)
+
+    listed = await run_cli(db_path, "staff", "list")
+    staff_id = listed.stdout.split("\t")[0]
+    assert "\tUPTD-PPA-35\tkoordinator\tactive\tRina" in listed.stdout
+    revoked = await run_cli(db_path, "staff", "revoke", staff_id)
+    assert "is now revoked" in revoked.stdout
+    await koor.press_in(GROUP, "Ubah status")  # a revoked account's buttons stop at once
+    await until(
+        lambda: koor.callback_answers and "tidak berwenang" in koor.callback_answers[-1]["text"]
+    )
+    await until(lambda: any(c.method == "banChatMember" for c in api.calls))
+
+    async with running_bot.db.unit_of_work() as s:
+        case = (await s.scalars(select(Ticket.case_number))).one()
+    trail = await run_cli(db_path, "audit", "--case", case)
+    assert trail.returncode == 0
+    assert "\taudit\tstaff:" in trail.stdout and "\tclaim\t" in trail.stdout
+    assert "\tevent\tsystem\tcreated\tbaru" in trail.stdout and "refused" in trail.stdout
+    assert str(reporter.id) not in trail.stdout
