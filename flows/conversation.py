@@ -51,6 +51,10 @@ def step(state: State | None, inp: Input | EffectResult) -> Outcome:
         _on_command(out, inp)
     elif inp.kind == "choice" and inp.text.startswith("menu:"):
         _on_command(out, Input.of_command(inp.text.removeprefix("menu:")))
+    elif inp.kind == "choice" and inp.text.startswith("fu:"):
+        _on_followup_choice(out, inp.text)
+    elif s["mode"] == "followup":
+        _on_followup_input(out, inp)
     elif s["mode"] == "report":
         _on_report_input(out, inp)
     elif s["mode"] == "status":
@@ -66,7 +70,9 @@ def step(state: State | None, inp: Input | EffectResult) -> Outcome:
 def _resume(out: Outcome) -> None:
     """Put the pending question again: the draft's step, the code prompt, or the menu."""
     s = out.state
-    if s["mode"] == "status":
+    if s["mode"] == "followup" and s.get("followup"):
+        out.replies.append(_ask_answer(s["followup"]["case_number"]))
+    elif s["mode"] == "status":
         out.replies.append(_ask_code_again())
     elif s["report"] is not None:
         s["mode"] = "report"
@@ -114,7 +120,8 @@ def _on_command(out: Outcome, inp: Input) -> None:
             out.replies.append(Reply(N_("conv.draft_kept")))
         _resume(out)
     elif cmd == "batal":
-        if s["mode"] == "status":
+        if s["mode"] in ("status", "followup"):
+            s.pop("followup", None)
             _after_status(out)
         elif has_draft:
             s["report"], s["mode"] = None, "menu"
@@ -211,6 +218,57 @@ def _ask_code_again() -> Reply:
     return Reply(N_("status.ask_code"), choices=[[Choice("status:back", N_("status.back"))]])
 
 
+# --- anonymous follow-up with the UPT ------------------------------------------------------
+# Buttons: "fu:<ticket>" answer or add information, "fu:stop:<ticket>" end the conversation,
+# "fu:cancel" leave without sending. The service checks every ticket id against the reporter.
+
+FOLLOWUP_MAX = 2000
+
+
+def _ask_answer(case_number: str) -> Reply:
+    return Reply(
+        N_("followup.ask_answer"),
+        {"case_number": case_number},
+        [[Choice("fu:cancel", N_("followup.cancel"))]],
+    )
+
+
+def _on_followup_choice(out: Outcome, key: str) -> None:
+    s = out.state
+    parts = key.split(":")
+    if key == "fu:cancel" and s["mode"] == "followup":
+        s.pop("followup", None)
+        _after_status(out)
+        return
+    stop = len(parts) == 3 and parts[1] == "stop"
+    ticket = parts[-1]
+    if len(parts) not in (2, 3) or not ticket.isdigit() or (len(parts) == 3 and not stop):
+        out.replies.append(Reply(N_("conv.stale_button")))
+        _resume(out)
+        return
+    unlocked = s.get("unlocked") == int(ticket)  # opened with the code in this chat
+    out.effects.append(
+        Effect("open_followup", {"ticket_id": int(ticket), "stop": stop, "unlocked": unlocked})
+    )
+
+
+def _on_followup_input(out: Outcome, inp: Input) -> None:
+    fu = out.state["followup"]
+    text = inp.text.strip() if inp.kind == "text" else ""
+    if not text:
+        _explain_unexpected(out, inp)
+        _resume(out)
+    elif len(text) > FOLLOWUP_MAX:
+        out.replies.append(
+            Reply(
+                N_("report.narrative_too_long"),
+                {"length": str(len(text)), "max": str(FOLLOWUP_MAX)},
+            )
+        )
+    else:
+        out.effects.append(Effect("relay_answer", {"ticket_id": fu["ticket_id"], "text": text}))
+
+
 # --- effect results -------------------------------------------------------------------------
 
 
@@ -223,6 +281,13 @@ def _on_result(out: Outcome, res: EffectResult) -> None:
         elif not v.get("found"):
             out.replies.append(Reply(N_("status.not_found")))
         else:
+            # "Tambah informasi" sits on the last thing read: the status, or the last question.
+            add_info = (
+                [[Choice(f"fu:{v['ticket_id']}", N_("status.add_info"))]]
+                if v.get("can_followup")
+                else []
+            )
+            questions = v.get("questions", [])
             out.replies.append(
                 Reply(
                     N_("status.found"),
@@ -233,8 +298,30 @@ def _on_result(out: Outcome, res: EffectResult) -> None:
                         "upt": v["upt_name"],
                         "changed_at": Stamp(v["changed_at"], v["timezone"]),
                     },
+                    [] if questions else add_info,
                 )
             )
+            s["unlocked"] = v["ticket_id"]
+            for n, question in enumerate(questions, start=1):
+                last = n == len(questions)
+                out.replies.append(
+                    Reply(N_("status.question"), {"question": question}, add_info if last else [])
+                )
+        _after_status(out)
+    elif res.name == "followup":
+        if not v.get("ok"):
+            out.replies.append(Reply(N_("conv.stale_button")))
+            _resume(out)
+        elif v.get("stopped"):
+            out.replies.append(Reply(N_("followup.stopped"), {"case_number": v["case_number"]}))
+            _resume(out)
+        else:
+            s["mode"] = "followup"
+            s["followup"] = {"ticket_id": v["ticket_id"], "case_number": v["case_number"]}
+            out.replies.append(_ask_answer(v["case_number"]))
+    elif res.name == "relayed":
+        s.pop("followup", None)
+        out.replies.append(Reply(N_("followup.sent"), {"case_number": v["case_number"]}))
         _after_status(out)
     elif res.name == "submitted":
         s["report"], s["mode"] = None, "menu"

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,14 +20,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows import conversation
+from flows.casework import CLOSED
 from flows.codes import new_code
 from flows.core import N_, Effect, EffectResult, Input, Outcome, Reply, State
 from flows.place import PAGE_SIZE
 from handlers.staff_service import Announcer, announce_new_ticket
 from storage import conversations as convo_store
-from storage import tickets
+from storage import followup, tickets
 from storage.crypto import Keys
 from storage.db import Database
+from storage.models import Ticket, TicketEvent
 from storage.places import Place, PlaceIndex
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,7 @@ class ReporterService:
     ) -> None:
         self.db, self.keys, self.places = db, keys, places
         self.announcer, self.wake = announcer, wake
+        self._queued = False
         self.default_locale = default_locale
         self.locks = KeyedLocks()
         self.status_limit = RateLimiter(status_per_minute, 60.0, clock)
@@ -177,8 +180,9 @@ class ReporterService:
             out = await self._run_effects(session, ref, out, work)
             out.state["pending_code"] = work.pending_ticket
             await convo_store.save_state(session, ref, out.state)
-        if work.pending_ticket is not None:
-            self.wake()  # cards were queued: the delivery worker need not wait for its poll
+        if work.pending_ticket is not None or self._queued:
+            self._queued = False
+            self.wake()  # something was queued: the delivery worker need not wait for its poll
         return work
 
     async def _run_effects(
@@ -218,6 +222,10 @@ class ReporterService:
                 return await self._lookup_status(session, ref, args["code"])
             case "submit_report":
                 return await self._submit(session, ref, args["draft"], work)
+            case "open_followup":
+                return await self._open_followup(session, ref, args)
+            case "relay_answer":
+                return await self._relay_answer(session, args["ticket_id"], args["text"])
         raise ValueError(f"unknown effect {effect.name!r}")
 
     def _list_places(self, parent: str | None, page: int) -> EffectResult:
@@ -245,6 +253,9 @@ class ReporterService:
             "status",
             {
                 "found": True,
+                "ticket_id": view.ticket_id,
+                "questions": await followup.take_unshown_questions(session, view.ticket_id),
+                "can_followup": not view.followup_stopped and view.status not in CLOSED,
                 "case_number": view.case_number,
                 "status": view.status,
                 "upt_name": view.upt_name,
@@ -290,6 +301,48 @@ class ReporterService:
                 "connected": done.connected,
             },
         )
+
+    async def _open_followup(
+        self, session: AsyncSession, ref: str, args: Mapping[str, Any]
+    ) -> EffectResult:
+        """Only this reporter's own ticket (or one just opened with its code) may be answered."""
+        ticket = await session.get(Ticket, int(args["ticket_id"]))
+        allowed = ticket is not None and (
+            args.get("unlocked") or await followup.reporter_owns(session, ref, ticket.id)
+        )
+        if ticket is None or not allowed:
+            return EffectResult("followup", {"ok": False})
+        if args.get("stop"):
+            ticket.followup_stopped = True
+            session.add(TicketEvent(ticket_id=ticket.id, kind="followup_stopped", actor="reporter"))
+            if self.announcer is not None:
+                await self.announcer.tell_staff(
+                    session,
+                    ticket,
+                    Reply(N_("staff.reporter_stopped"), {"case_number": ticket.case_number}),
+                )
+            return EffectResult(
+                "followup", {"ok": True, "stopped": True, "case_number": ticket.case_number}
+            )
+        if ticket.followup_stopped or ticket.status in CLOSED:
+            return EffectResult("followup", {"ok": False})
+        return EffectResult(
+            "followup", {"ok": True, "ticket_id": ticket.id, "case_number": ticket.case_number}
+        )
+
+    async def _relay_answer(self, session: AsyncSession, ticket_id: int, text: str) -> EffectResult:
+        ticket = await session.get_one(Ticket, ticket_id)
+        followup.add_message(session, ticket.id, "answer", text)
+        if self.announcer is not None:
+            await self.announcer.tell_staff(
+                session,
+                ticket,
+                Reply(
+                    N_("staff.answer_relayed"), {"case_number": ticket.case_number, "answer": text}
+                ),
+            )
+        self._queued = True
+        return EffectResult("relayed", {"case_number": ticket.case_number})
 
     async def _reissue_code(self, session: AsyncSession, state: State, work: _Work) -> State:
         """The last code never reached the reporter: give that ticket a fresh one."""

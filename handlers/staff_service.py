@@ -21,7 +21,7 @@ from flows.core import N_, Choice, Msg, Param, Reply, Stamp
 from flows.report import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
 from handlers.render import Renderer
 from storage import conversations as convo_store
-from storage import outbox, staff
+from storage import followup, outbox, staff
 from storage.crypto import Keys
 from storage.db import Database
 from storage.models import (
@@ -131,10 +131,8 @@ class Announcer:
             )
         return len(targets)
 
-    async def refresh_cards(self, session: AsyncSession, ticket: Ticket) -> None:
-        """Every posted (or still queued) card of the ticket edits itself to the new state."""
-        holder = await session.get(Staff, ticket.claimed_by_id) if ticket.claimed_by_id else None
-        seen: set[tuple[int, int]] = set()
+    async def _card_places(self, session: AsyncSession, ticket: Ticket) -> list[tuple[int, int]]:
+        """(upt id, chat id) of every card of the ticket, posted or still queued."""
         cards = await session.scalars(select(TicketCard).where(TicketCard.ticket_id == ticket.id))
         queued = await session.scalars(
             select(OutboxMessage).where(
@@ -146,10 +144,12 @@ class Announcer:
         places = [(c.upt_id, c.chat_id) for c in cards] + [
             (int(q.upt_id or 0), int(q.chat_id)) for q in queued
         ]
-        for upt_id, chat_id in places:
-            if (upt_id, chat_id) in seen:
-                continue
-            seen.add((upt_id, chat_id))
+        return list(dict.fromkeys(places))
+
+    async def refresh_cards(self, session: AsyncSession, ticket: Ticket) -> None:
+        """Every posted (or still queued) card of the ticket edits itself to the new state."""
+        holder = await session.get(Staff, ticket.claimed_by_id) if ticket.claimed_by_id else None
+        for upt_id, chat_id in await self._card_places(session, ticket):
             upt = await session.get_one(Upt, upt_id)
             text, markup = self.card_text(ticket, upt, holder)
             payload = _message(text, markup)
@@ -165,6 +165,51 @@ class Announcer:
                 upt_id=upt_id,
                 is_group=chat_id < 0,
             )
+
+    async def tell_staff(self, session: AsyncSession, ticket: Ticket, reply: Reply) -> None:
+        """A message for everyone holding the ticket, threaded under its card."""
+        text = self.renderer.text(reply, "id")
+        for upt_id, chat_id in await self._card_places(session, ticket):
+            await outbox.enqueue(
+                session,
+                self.keys,
+                chat_id=chat_id,
+                method="sendMessage",
+                payload=_message(text, None) | {"reply_to_card": True},
+                purpose="relay",
+                ticket_id=ticket.id,
+                upt_id=upt_id,
+                is_group=chat_id < 0,
+            )
+
+    async def ask_reporter(self, session: AsyncSession, ticket: Ticket, question: str) -> bool:
+        """Deliver a staff question; False when it must wait for the reporter's /status."""
+        if not ticket.reporter_chat_id or ticket.followup_stopped:
+            return False
+        upt = await session.get_one(Upt, ticket.upt_id)
+        reply = Reply(
+            N_("notice.question"),
+            {
+                "case_number": ticket.case_number,
+                "question": question,
+                "reported_at": Stamp(ticket.created_at.isoformat(), upt.timezone),
+            },
+            [
+                [Choice(f"fu:{ticket.id}", N_("followup.answer"))],
+                [Choice(f"fu:stop:{ticket.id}", N_("followup.stop"))],
+            ],
+        )
+        rendered = self.renderer.render(reply, ticket.locale)
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=int(ticket.reporter_chat_id),
+            method="sendMessage",
+            payload=_message(rendered.text, _markup(rendered.buttons)),
+            purpose="question",
+            ticket_id=ticket.id,
+        )
+        return True
 
     async def notify_reporter(
         self, session: AsyncSession, ticket: Ticket, reason: str | None
@@ -397,7 +442,13 @@ class StaffService:
                 )
             case "set":
                 return await self._set(session, member, ticket, parsed.arg, e)
-            case "ask" | "note" | "fwd" | "more":
+            case "ask":
+                if ticket.followup_stopped:
+                    return StaffResult(toast=Reply(N_("staff.reporter_stopped_short")))
+                return await self._prompt(
+                    session, member, ticket, "question", e, N_("staff.ask_question")
+                )
+            case "note" | "fwd" | "more":
                 return StaffResult(toast=Reply(N_("staff.coming_soon")))
         return StaffResult(toast=Reply(N_("staff.not_allowed")))
 
@@ -470,6 +521,28 @@ class StaffService:
         await self._apply(session, member, ticket, status, None, False)
         return StaffResult(toast=Reply(N_("staff.status_changed")))
 
+    async def _prompt(
+        self,
+        session: AsyncSession,
+        member: Staff,
+        ticket: Ticket,
+        action: str,
+        e: StaffEvent,
+        msgid: str,
+    ) -> StaffResult:
+        """Ask this staff member to type something, as a reply only they are asked for."""
+        prompt = StaffPrompt(
+            staff_id=member.id, ticket_id=ticket.id, chat_id=e.chat_id, action=action, data={}
+        )
+        session.add(prompt)
+        await session.flush()
+        ask = Reply(msgid, {"case_number": ticket.case_number, "name": member.display_name})
+        return StaffResult(
+            direct=[
+                Direct(e.chat_id, ask, force_reply=True, reply_to=e.message_id, prompt_id=prompt.id)
+            ]
+        )
+
     async def _apply(
         self,
         session: AsyncSession,
@@ -522,6 +595,14 @@ class StaffService:
         if not text:
             return StaffResult()
         prompt.data = {**prompt.data, "text": text}
+        if prompt.action == "question":
+            prompt.done_at = utcnow()
+            ticket = await session.get_one(Ticket, prompt.ticket_id)
+            followup.add_message(session, ticket.id, "question", text, member.id)
+            staff.audit(session, f"staff:{member.id}", "question", ticket.id)
+            sent = await self.announcer.ask_reporter(session, ticket, text)
+            done = N_("staff.question_sent") if sent else N_("staff.question_waits")
+            return StaffResult(direct=[Direct(e.chat_id, Reply(done), reply_to=e.message_id)])
         if prompt.action == "reason":
             ask = Reply(
                 N_("staff.ask_share"),

@@ -93,6 +93,7 @@ class Ticket(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     feedback_score: Mapped[int | None] = mapped_column(Integer)
     feedback_comment: Mapped[str | None] = mapped_column(EncryptedText)
+    followup_stopped: Mapped[bool] = mapped_column(Boolean, default=False)  # the reporter said stop
 
 
 class TicketEvent(Base):

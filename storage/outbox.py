@@ -91,6 +91,13 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> li
                 continue
             params["message_id"] = card.message_id
             row.chat_id = str(card.chat_id)
+        if params.pop("reply_to_card", False):
+            card = await _card_for(session, row)
+            if card is not None:  # thread it under the card; without one it stands alone
+                params["reply_parameters"] = {
+                    "message_id": card.message_id,
+                    "allow_sending_without_reply": True,
+                }
         out.append(
             Due(
                 row.id,

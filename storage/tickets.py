@@ -51,6 +51,8 @@ class Submitted:
 
 @dataclass(frozen=True, slots=True)
 class StatusView:
+    ticket_id: int
+    followup_stopped: bool
     case_number: str
     status: str
     upt_name: str
@@ -133,6 +135,8 @@ async def status_by_code(session: AsyncSession, code_hash: str) -> StatusView | 
     row = (
         await session.execute(
             select(
+                Ticket.id,
+                Ticket.followup_stopped,
                 Ticket.case_number,
                 Ticket.status,
                 Ticket.status_changed_at,
@@ -145,5 +149,5 @@ async def status_by_code(session: AsyncSession, code_hash: str) -> StatusView | 
     ).first()
     if row is None:
         return None
-    case_number, status, changed_at, upt_name, tz = row
-    return StatusView(case_number, status, upt_name, tz, changed_at)
+    ticket_id, stopped, case_number, status, changed_at, upt_name, tz = row
+    return StatusView(ticket_id, stopped, case_number, status, upt_name, tz, changed_at)

@@ -66,6 +66,8 @@ def world(effect: Effect) -> EffectResult | None:
             "status",
             {
                 "found": found,
+                "ticket_id": 1,
+                "can_followup": True,
                 "case_number": "PPA-3515-2026-000001",
                 "status": "baru",
                 "upt_name": "UPTD PPA Provinsi Jawa Timur",
