@@ -30,9 +30,14 @@ def bot_messages(api: FakeBotAPI, chat_id: int) -> list[BotMessage]:
     return [m for m in api.history(chat_id) if m.from_bot]
 
 
-async def group_message(api: FakeBotAPI, containing: str) -> BotMessage:
-    await until(lambda: any(containing in m.plain for m in bot_messages(api, GROUP)))
-    return next(m for m in reversed(bot_messages(api, GROUP)) if containing in m.plain)
+async def group_message(api: FakeBotAPI, containing: str, *, nth: int = 1) -> BotMessage:
+    """The nth bot message in the group containing the text (waits until it exists)."""
+
+    def matching() -> list[BotMessage]:
+        return [m for m in bot_messages(api, GROUP) if containing in m.plain]
+
+    await until(lambda: len(matching()) >= nth)
+    return matching()[nth - 1]
 
 
 async def invite(bot: RunningBot, role: str) -> str:
@@ -86,7 +91,7 @@ async def test_a_ticket_is_worked_in_the_group_and_the_reporter_hears_each_step(
     assert "status sekarang Asesmen" in notice.plain
 
     await koor.press_in(GROUP, "Ubah status")
-    await group_message(api, "Status sekarang: Asesmen")
+    await group_message(api, "Pilih status baru", nth=2)
     await koor.press_in(GROUP, "Selesai")
     prompt = await group_message(api, "tulis alasan")
     assert prompt.reply_markup and prompt.reply_markup.get("force_reply") is True
@@ -191,3 +196,76 @@ async def test_strangers_forged_buttons_and_pending_staff_change_nothing(
     async with running_bot.db.unit_of_work() as s:
         budi = (await s.scalars(select(Staff).where(Staff.display_name == "Budi"))).one()
         assert (await s.get_one(Ticket, t.id)).claimed_by_id == budi.id
+
+
+async def ask_in_group(api: FakeBotAPI, koor: FakeUser, question: str, nth: int = 1) -> BotMessage:
+    await koor.press_in(GROUP, "Tanya pelapor")
+    prompt = await group_message(api, "tulis pertanyaan untuk pelapor", nth=nth)
+    assert prompt.reply_markup and prompt.reply_markup.get("force_reply") is True
+    await koor.reply(prompt, question)
+    return prompt
+
+
+async def test_question_and_answer_are_relayed_both_ways_with_updates_on(
+    running_bot: RunningBot,
+) -> None:
+    api = running_bot.api
+    koor = await connected_coordinator(running_bot)
+    reporter = api.user(**REPORTER)
+    await report_until_summary(reporter, "Korban (saya sendiri)", updates=True)
+    await submit_connected(reporter)
+    card = await group_message(api, "Laporan PPA-")
+
+    await ask_in_group(api, koor, "Apakah akun itu masih aktif hari ini?")
+    await group_message(api, "Pertanyaan dikirim ke pelapor")
+    [question] = await reporter.replies(1)
+    assert "Apakah akun itu masih aktif hari ini?" in question.plain
+    assert "PPA-3515-" in question.plain and "Rina" not in question.plain
+    assert question.buttons == [["Balas"], ["Hentikan percakapan"]]
+
+    [ask] = await reporter.tap("Balas")
+    assert "Tulis jawaban" in ask.plain
+    sent, _menu = await reporter.ask("Masih aktif, namanya @penawar_anak.", n=2)
+    assert "Terkirim" in sent.plain
+    answer = await group_message(api, "menjawab")
+    assert "Masih aktif, namanya @penawar_anak." in answer.plain
+    assert answer.reply_to == card.message_id  # threaded under the ticket's card
+
+    # The reporter may end it; staff are told, and cannot ask again.
+    await ask_in_group(api, koor, "Boleh kami tahu sekolahnya?", nth=2)
+    [second] = await reporter.replies(1)
+    stopped, _menu = await reporter.tap("Hentikan percakapan", n=2)
+    assert "dihentikan" in stopped.plain
+    await group_message(api, "menghentikan percakapan")
+    await koor.press_in(GROUP, "Tanya pelapor")
+    await until(lambda: "sudah menghentikan" in (koor.callback_answers[-1]["text"] or ""))
+
+    seen = "\n".join(m.text for m in bot_messages(api, GROUP))
+    for trace in (str(REPORTER["user_id"]), "Siti", "Aminah", "siti_aminah"):
+        assert trace not in seen
+
+
+async def test_with_updates_off_the_question_waits_for_status(running_bot: RunningBot) -> None:
+    api = running_bot.api
+    koor = await connected_coordinator(running_bot)
+    reporter = api.user(5551240)
+    await report_until_summary(reporter, "Orang tua/keluarga", updates=False)
+    sent, _menu = await reporter.tap("Kirim", n=2)
+    code = sent.plain.split("Kode tiket Anda:")[1].split()[0]
+    await group_message(api, "Laporan PPA-")
+    pushed = len(bot_messages(api, reporter.id))
+
+    await ask_in_group(api, koor, "Di kelas berapa anak itu?")
+    await group_message(api, "ditampilkan saat pelapor mengecek status")
+    assert len(bot_messages(api, reporter.id)) == pushed  # nothing pushed
+
+    status, question, _menu = await reporter.ask(f"/status {code}", n=3)
+    assert "Baru" in status.plain and status.buttons == []
+    assert "Di kelas berapa anak itu?" in question.plain
+    assert question.buttons == [["Tambah informasi"]]
+    await reporter.tap("Tambah informasi")
+    await reporter.ask("Kelas 8.", n=2)
+    answer = await group_message(api, "menjawab")
+    assert "Kelas 8." in answer.plain
+    again, _menu = await reporter.ask(f"/status {code}", n=2)  # a question is shown once
+    assert again.buttons == [["Tambah informasi"]]
