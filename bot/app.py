@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
 from bot.delivery import DeliveryWorker
 from bot.settings import Settings
+from bot.sla import EscalationWorker
 from handlers.i18n import Catalogs
 from handlers.render import Renderer
 from handlers.service import ReporterService
@@ -81,6 +82,7 @@ class TelegramRuntime:
         self.app, self.bot = app, bot
         self.dp = create_dispatcher(app.service, app.renderer, app.staff)
         self._stop = asyncio.Event()
+        self.sla: EscalationWorker | None = None
 
     async def prepare(self) -> None:
         try:
@@ -93,12 +95,30 @@ class TelegramRuntime:
                 f"({type(e).__name__})"
             ) from e
         self.app.staff.bot_username = me.username or ""
-        self.app.worker = DeliveryWorker(self.app.db, self.app.keys, self.bot)
+        s = self.app.settings
+        self.app.worker = DeliveryWorker(
+            self.app.db,
+            self.app.keys,
+            self.bot,
+            overall_per_second=s.outbox_per_second,
+            per_group_per_minute=s.outbox_per_group_per_minute,
+            per_private_chat_per_second=s.outbox_per_chat_per_second,
+        )
+        self.sla = EscalationWorker(
+            self.app.db,
+            self.app.keys,
+            self.app.announcer,
+            urgent_seconds=s.sla_urgent_seconds,
+            normal_workdays=s.sla_normal_workdays,
+            national_workdays=s.escalate_national_workdays,
+            wake=self.app.wake,
+        )
         await set_commands(self.bot, self.app.renderer)
 
     async def serve(self, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
-        assert self.app.worker is not None, "prepare() first"
+        assert self.app.worker is not None and self.sla is not None, "prepare() first"
         worker = asyncio.create_task(self.app.worker.run(self._stop))
+        sla = asyncio.create_task(self.sla.run(self._stop))
         try:
             await self.dp.start_polling(
                 self.bot,
@@ -108,8 +128,14 @@ class TelegramRuntime:
                 close_bot_session=False,
             )
         finally:
+            # aiogram does not wait for updates still being handled, and Telegram already
+            # considers them delivered: let them finish (bounded) before anything closes.
+            in_flight = set(getattr(self.dp, "_handle_update_tasks", ()))
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=10)
             self._stop.set()
             await worker
+            await sla
 
     async def stop(self) -> None:
         self._stop.set()

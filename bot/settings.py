@@ -18,6 +18,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     default_locale: Literal["id", "en"] = "id"
     status_lookups_per_minute: int = Field(5, ge=1)
+    sla_urgent_seconds: int = Field(3600, ge=1)
+    sla_normal_workdays: int = Field(1, ge=1)
+    escalate_national_workdays: int = Field(3, ge=1)
+    # Telegram's own limits; a local Bot API server (or a test) may allow more.
+    outbox_per_second: float = Field(30.0, gt=0)
+    outbox_per_group_per_minute: int = Field(20, ge=1)
+    outbox_per_chat_per_second: float = Field(1.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("bot_token", "secret_key", mode="before")

@@ -7,12 +7,10 @@ Runtimes (aiogram, the terminal shell) translate their events into `Incoming` an
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +22,7 @@ from flows.casework import CLOSED
 from flows.codes import new_code
 from flows.core import N_, Effect, EffectResult, Input, Outcome, Reply, State
 from flows.place import PAGE_SIZE
+from handlers.locks import KeyedLocks
 from handlers.staff_service import Announcer, announce_new_ticket
 from storage import conversations as convo_store
 from storage import followup, tickets
@@ -57,27 +56,6 @@ class Response:
 
 
 SendFn = Callable[[Response], Awaitable[bool]]
-
-
-class KeyedLocks:
-    """One asyncio lock per reporter, so two quick taps are handled one after the other."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 class RateLimiter:

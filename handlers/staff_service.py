@@ -19,6 +19,7 @@ from flows import casework
 from flows.casework import STATUS_LABELS, STATUS_MEANINGS, StaffKey
 from flows.core import N_, Choice, Msg, Param, Reply, Stamp
 from flows.report import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
+from handlers.locks import KeyedLocks
 from handlers.render import Renderer
 from storage import conversations as convo_store
 from storage import followup, outbox, staff
@@ -147,13 +148,26 @@ class Announcer:
         return list(dict.fromkeys(places))
 
     async def refresh_cards(self, session: AsyncSession, ticket: Ticket) -> None:
-        """Every posted (or still queued) card of the ticket edits itself to the new state."""
+        """Every card of the ticket edits itself to the new state: each posted one by its
+        message id (a reminder card leaves no stale Ambil behind), a queued one once it is out."""
         holder = await session.get(Staff, ticket.claimed_by_id) if ticket.claimed_by_id else None
-        for upt_id, chat_id in await self._card_places(session, ticket):
+        posted = (
+            await session.scalars(select(TicketCard).where(TicketCard.ticket_id == ticket.id))
+        ).all()
+        targets = [(c.upt_id, c.chat_id, c.message_id) for c in posted]
+        done = {(c.upt_id, c.chat_id) for c in posted}
+        targets += [
+            (upt_id, chat_id, None)
+            for upt_id, chat_id in await self._card_places(session, ticket)
+            if (upt_id, chat_id) not in done
+        ]
+        for upt_id, chat_id, message_id in targets:
             upt = await session.get_one(Upt, upt_id)
             text, markup = self.card_text(ticket, upt, holder)
             payload = _message(text, markup)
             payload.setdefault("reply_markup", {"inline_keyboard": []})
+            if message_id is not None:
+                payload["message_id"] = message_id
             await outbox.enqueue(
                 session,
                 self.keys,
@@ -288,26 +302,30 @@ class StaffService:
         self.db, self.keys, self.renderer, self.announcer = db, keys, renderer, announcer
         self.bot_username = bot_username
         self.wake = wake
+        self.locks = KeyedLocks()
 
     async def handle(self, event: StaffEvent, send: SendDirect) -> StaffResult | None:
         """None when the event is not for staff (a reporter's reply) or was handled before."""
-        if event.kind == "reply" and not await self._is_prompt_reply(event):
-            return None
-        try:
-            result = await self._handle_once(event)
-        except Exception as e:  # noqa: BLE001 - answer, never go silent
-            log.error("a staff update failed (%s)", type(e).__name__)
-            return StaffResult(toast=Reply(N_("conv.error")))
-        if result is None:
-            return None
-        self.wake()
-        for direct in result.direct:
-            message_id = await send(direct)
-            if direct.prompt_id is not None and message_id is not None:
-                async with self.db.unit_of_work() as session:
-                    prompt = await session.get_one(StaffPrompt, direct.prompt_id)
-                    prompt.message_id = message_id
-        return result
+        # One person at a time: a reply to a prompt must not overtake the recording of that
+        # prompt's message id.
+        async with self.locks.hold(str(event.user_id)):
+            if event.kind == "reply" and not await self._is_prompt_reply(event):
+                return None
+            try:
+                result = await self._handle_once(event)
+            except Exception as e:  # noqa: BLE001 - answer, never go silent
+                log.error("a staff update failed (%s)", type(e).__name__)
+                return StaffResult(toast=Reply(N_("conv.error")))
+            if result is None:
+                return None
+            self.wake()
+            for direct in result.direct:
+                message_id = await send(direct)
+                if direct.prompt_id is not None and message_id is not None:
+                    async with self.db.unit_of_work() as session:
+                        prompt = await session.get_one(StaffPrompt, direct.prompt_id)
+                        prompt.message_id = message_id
+            return result
 
     async def _handle_once(self, event: StaffEvent) -> StaffResult | None:
         async with self.db.unit_of_work() as session:
@@ -448,7 +466,9 @@ class StaffService:
                 return await self._prompt(
                     session, member, ticket, "question", e, N_("staff.ask_question")
                 )
-            case "note" | "fwd" | "more":
+            case "note":
+                return await self._prompt(session, member, ticket, "note", e, N_("staff.ask_note"))
+            case "fwd" | "more":
                 return StaffResult(toast=Reply(N_("staff.coming_soon")))
         return StaffResult(toast=Reply(N_("staff.not_allowed")))
 
@@ -603,6 +623,21 @@ class StaffService:
             sent = await self.announcer.ask_reporter(session, ticket, text)
             done = N_("staff.question_sent") if sent else N_("staff.question_waits")
             return StaffResult(direct=[Direct(e.chat_id, Reply(done), reply_to=e.message_id)])
+        if prompt.action == "note":
+            prompt.done_at = utcnow()
+            ticket = await session.get_one(Ticket, prompt.ticket_id)
+            followup.add_message(session, ticket.id, "note", text, member.id)
+            staff.audit(session, f"staff:{member.id}", "note", ticket.id)
+            # Internal: shown to everyone holding the ticket, never to the reporter.
+            await self.announcer.tell_staff(
+                session,
+                ticket,
+                Reply(
+                    N_("staff.note_posted"),
+                    {"case_number": ticket.case_number, "name": member.display_name, "note": text},
+                ),
+            )
+            return StaffResult()
         if prompt.action == "reason":
             ask = Reply(
                 N_("staff.ask_share"),

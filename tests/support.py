@@ -105,7 +105,13 @@ class RunningBot:
 async def start_bot(api: FakeBotAPI, db: Database, keys: Keys) -> RunningBot:
     """The real runtime (aiogram polling + delivery worker) against the fake Bot API server."""
     settings = Settings(
-        bot_token=api.token, telegram_api_url=api.url, secret_key=TEST_SECRET, _env_file=None
+        bot_token=api.token,
+        telegram_api_url=api.url,
+        secret_key=TEST_SECRET,
+        # Walks push many messages into one group in seconds; pacing has its own tests.
+        outbox_per_group_per_minute=10_000,
+        outbox_per_chat_per_second=1_000,
+        _env_file=None,
     )
     app = App(settings, TEST_SECRET, db=db)
     runtime = TelegramRuntime(app, make_bot(settings))
@@ -115,9 +121,13 @@ async def start_bot(api: FakeBotAPI, db: Database, keys: Keys) -> RunningBot:
 
 
 async def stop_bot(running: RunningBot) -> None:
-    await running.runtime.stop()
-    await asyncio.wait_for(running.task, 10)
-    await running.runtime.bot.session.close()
+    try:
+        if not running.task.done():
+            await running.runtime.stop()
+        await asyncio.wait_for(running.task, 10)
+    finally:
+        # Whatever happened above, the HTTP session must not outlive the test.
+        await running.runtime.bot.session.close()
 
 
 @pytest.fixture

@@ -36,7 +36,13 @@ async def group_message(api: FakeBotAPI, containing: str, *, nth: int = 1) -> Bo
     def matching() -> list[BotMessage]:
         return [m for m in bot_messages(api, GROUP) if containing in m.plain]
 
-    await until(lambda: len(matching()) >= nth)
+    try:
+        await until(lambda: len(matching()) >= nth)
+    except AssertionError:
+        seen = "\n---\n".join(m.plain for m in bot_messages(api, GROUP))
+        raise AssertionError(
+            f"no message #{nth} with {containing!r}; the group saw:\n{seen}"
+        ) from None
     return matching()[nth - 1]
 
 
@@ -269,3 +275,28 @@ async def test_with_updates_off_the_question_waits_for_status(running_bot: Runni
     assert "Kelas 8." in answer.plain
     again, _menu = await reporter.ask(f"/status {code}", n=2)  # a question is shown once
     assert again.buttons == [["Tambah informasi"]]
+
+
+async def test_an_internal_note_stays_with_staff(running_bot: RunningBot) -> None:
+    api = running_bot.api
+    koor = await connected_coordinator(running_bot)
+    reporter = api.user(5551241)
+    await report_until_summary(reporter, "Masyarakat umum", updates=True)
+    await submit_connected(reporter)
+    card = await group_message(api, "Laporan PPA-")
+    pushed = len(bot_messages(api, reporter.id))
+    await koor.press_in(GROUP, "Catatan")
+    prompt = await group_message(api, "tulis catatan internal")
+    await koor.reply(prompt, "Sudah koordinasi dengan Polresta; tunggu kabar besok.")
+    note = await group_message(api, "Catatan internal")
+    assert "Sudah koordinasi dengan Polresta" in note.plain and "Rina Wati" in note.plain
+    assert note.reply_to == card.message_id
+    assert len(bot_messages(api, reporter.id)) == pushed
+    async with running_bot.db.unit_of_work() as s:
+        actions = [
+            a.action
+            for a in await staff_store.audit_for_ticket(
+                s, (await s.scalars(select(Ticket.id))).one()
+            )
+        ]
+    assert actions == ["note"]
