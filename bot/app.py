@@ -17,7 +17,7 @@ from handlers.i18n import Catalogs
 from handlers.render import Renderer
 from handlers.service import ReporterService
 from handlers.shell import run_shell
-from handlers.staff_service import Announcer, StaffService
+from handlers.staff_service import Announcer, StaffService, delivery_failed
 from handlers.telegram_aiogram import create_dispatcher, set_commands
 from storage.crypto import Keys
 from storage.db import Database
@@ -103,6 +103,9 @@ class TelegramRuntime:
             overall_per_second=s.outbox_per_second,
             per_group_per_minute=s.outbox_per_group_per_minute,
             per_private_chat_per_second=s.outbox_per_chat_per_second,
+            on_permanent_failure=lambda session, row: delivery_failed(
+                session, self.app.announcer, row
+            ),
         )
         self.sla = EscalationWorker(
             self.app.db,

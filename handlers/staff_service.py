@@ -679,6 +679,56 @@ def _actor(member: Staff | None, keys: Keys, user_id: int) -> str:
     return f"staff:{member.id}" if member else f"unknown:{keys.chat_key(user_id)[:8]}"
 
 
+async def next_level(session: AsyncSession, upt: Upt) -> Upt | None:
+    """Who stands behind a UPT: the province's UPTD PPA, then the national channel."""
+    if upt.level == "kabkota" and upt.region_code:
+        province = await session.scalar(
+            select(Upt).where(
+                Upt.level == "provinsi",
+                Upt.active,
+                Upt.region_code == upt.region_code.split(".")[0],
+            )
+        )
+        if province is not None:
+            return province
+    if upt.level != "nasional":
+        return await session.scalar(select(Upt).where(Upt.level == "nasional", Upt.active))
+    return None
+
+
+async def delivery_failed(session: AsyncSession, announcer: Announcer, row: OutboxMessage) -> None:
+    """A message could never be delivered (bot removed from the group, reporter blocked it).
+
+    A UPT that cannot be reached hands the ticket's card to the next level up; a reporter who
+    cannot be reached is made known to the staff holding the ticket."""
+    if row.ticket_id is None:
+        return
+    ticket = await session.get_one(Ticket, row.ticket_id)
+    if row.purpose in ("notice", "question"):
+        await announcer.tell_staff(
+            session,
+            ticket,
+            Reply(N_("staff.reporter_unreachable"), {"case_number": ticket.case_number}),
+        )
+        return
+    if row.upt_id is None or row.purpose not in ("card", "card_edit", "relay"):
+        return
+    failed = await session.get_one(Upt, row.upt_id)
+    backup = await next_level(session, failed)
+    if backup is None or await staff.owns(session, backup.id, ticket.id):
+        return  # the level above already holds it; nothing new to announce
+    session.add(TicketOwner(ticket_id=ticket.id, upt_id=backup.id, kind="escalated"))
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            kind="escalated",
+            upt_id=backup.id,
+            note=f"{failed.code} unreachable",
+        )
+    )
+    await announcer.post_cards(session, ticket, backup)
+
+
 async def announce_new_ticket(session: AsyncSession, announcer: Announcer, ticket_id: int) -> None:
     """Cards for the routed UPT; an urgent ticket also goes to the national channel at once."""
     ticket = await session.get_one(Ticket, ticket_id)

@@ -824,6 +824,7 @@ class FakeBotAPI:
         self._accepted: dict[str, int] = {}  # successful calls per method (lower-case)
         self._changed = asyncio.Event()
         self._closing = False
+        self._kicked: set[int] = set()
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, Handler] = {
             "getMe": self._get_me,
@@ -910,6 +911,10 @@ class FakeBotAPI:
         """Register a group chat the bot may post to (unknown chats get "chat not found")."""
         kind = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
         self._chats.setdefault(chat_id, _Chat(info={"id": chat_id, "type": kind, "title": title}))
+
+    def kick_bot(self, chat_id: int) -> None:
+        """Someone removed the bot from this group: every call there now answers 403."""
+        self._kicked.add(chat_id)
 
     def enqueue(self, update: dict[str, Any]) -> int:
         """Queue a raw update for getUpdates; assigns update_id when missing."""
@@ -1133,6 +1138,8 @@ class FakeBotAPI:
             raise _bad("chat not found")
         if chat.user is not None and chat.user.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self._kicked:
+            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
         return chat
 
     def _bot_json(self) -> dict[str, Any]:

@@ -300,3 +300,29 @@ async def test_an_internal_note_stays_with_staff(running_bot: RunningBot) -> Non
             )
         ]
     assert actions == ["note"]
+
+
+async def test_a_group_that_removed_the_bot_hands_the_card_to_the_next_level(
+    running_bot: RunningBot,
+) -> None:
+    api = running_bot.api
+    await connected_coordinator(running_bot)
+    national = api.user(8201, first_name="Petugas", last_name="SAPA")
+    async with running_bot.db.unit_of_work() as s:
+        token, _ = await staff_store.create_invite(s, running_bot.keys, "SAPA-129", "koordinator")
+    await national.ask(f"/start {token}")
+    api.kick_bot(GROUP)
+    reporter = api.user(5551250)
+    await report_until_summary(reporter, "Masyarakat umum")
+    await reporter.tap("Kirim", n=2)
+    [card] = await national.replies(1)  # the national channel gets the card in private
+    assert "Laporan PPA-3515-" in card.plain and card.buttons[0] == ["Ambil"]
+    t = await ticket(running_bot)
+    async with running_bot.db.unit_of_work() as s:
+        kinds = [
+            e.kind
+            for e in await s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id))
+        ]
+    assert "delivery_failed" in kinds and "escalated" in kinds
+    await national.tap("Ambil", n=0)
+    await until(lambda: "Dipegang: Petugas SAPA" in card.plain)
