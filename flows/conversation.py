@@ -53,6 +53,10 @@ def step(state: State | None, inp: Input | EffectResult) -> Outcome:
         _on_command(out, Input.of_command(inp.text.removeprefix("menu:")))
     elif inp.kind == "choice" and inp.text.startswith("fu:"):
         _on_followup_choice(out, inp.text)
+    elif inp.kind == "choice" and inp.text.startswith("fb:"):
+        _on_feedback_choice(out, inp.text)
+    elif s["mode"] == "feedback":
+        _on_feedback_comment(out, inp)
     elif s["mode"] == "followup":
         _on_followup_input(out, inp)
     elif s["mode"] == "report":
@@ -70,7 +74,9 @@ def step(state: State | None, inp: Input | EffectResult) -> Outcome:
 def _resume(out: Outcome) -> None:
     """Put the pending question again: the draft's step, the code prompt, or the menu."""
     s = out.state
-    if s["mode"] == "followup" and s.get("followup"):
+    if s["mode"] == "feedback" and s.get("feedback"):
+        out.replies.append(_ask_comment())
+    elif s["mode"] == "followup" and s.get("followup"):
         out.replies.append(_ask_answer(s["followup"]["case_number"]))
     elif s["mode"] == "status":
         out.replies.append(_ask_code_again())
@@ -120,8 +126,9 @@ def _on_command(out: Outcome, inp: Input) -> None:
             out.replies.append(Reply(N_("conv.draft_kept")))
         _resume(out)
     elif cmd == "batal":
-        if s["mode"] in ("status", "followup"):
+        if s["mode"] in ("status", "followup", "feedback"):
             s.pop("followup", None)
+            s.pop("feedback", None)
             _after_status(out)
         elif has_draft:
             s["report"], s["mode"] = None, "menu"
@@ -269,6 +276,45 @@ def _on_followup_input(out: Outcome, inp: Input) -> None:
         out.effects.append(Effect("relay_answer", {"ticket_id": fu["ticket_id"], "text": text}))
 
 
+# --- closing feedback ---------------------------------------------------------------------
+# "fb:<ticket>:<1-5>" a rating, "fb:skip" no comment. One optional question, asked once.
+
+COMMENT_MAX = 1000
+
+
+def _ask_comment() -> Reply:
+    return Reply(N_("feedback.ask_comment"), {}, [[Choice("fb:skip", N_("feedback.skip"))]])
+
+
+def _on_feedback_choice(out: Outcome, key: str) -> None:
+    s = out.state
+    if key == "fb:skip" and s["mode"] == "feedback":
+        s.pop("feedback", None)
+        out.replies.append(Reply(N_("feedback.thanks")))
+        _after_status(out)
+        return
+    parts = key.split(":")
+    if len(parts) == 3 and parts[1].isdigit() and parts[2] in ("1", "2", "3", "4", "5"):
+        out.effects.append(
+            Effect("rate_service", {"ticket_id": int(parts[1]), "score": int(parts[2])})
+        )
+        return
+    out.replies.append(Reply(N_("conv.stale_button")))
+    _resume(out)
+
+
+def _on_feedback_comment(out: Outcome, inp: Input) -> None:
+    text = inp.text.strip() if inp.kind == "text" else ""
+    if not text:
+        _explain_unexpected(out, inp)
+        _resume(out)
+        return
+    ticket_id = out.state["feedback"]["ticket_id"]
+    out.effects.append(
+        Effect("feedback_comment", {"ticket_id": ticket_id, "text": text[:COMMENT_MAX]})
+    )
+
+
 # --- effect results -------------------------------------------------------------------------
 
 
@@ -319,6 +365,17 @@ def _on_result(out: Outcome, res: EffectResult) -> None:
             s["mode"] = "followup"
             s["followup"] = {"ticket_id": v["ticket_id"], "case_number": v["case_number"]}
             out.replies.append(_ask_answer(v["case_number"]))
+    elif res.name == "rated":
+        if not v.get("ok"):
+            out.replies.append(Reply(N_("conv.stale_button")))
+            _resume(out)
+        else:
+            s["mode"], s["feedback"] = "feedback", {"ticket_id": v["ticket_id"]}
+            out.replies.append(_ask_comment())
+    elif res.name == "commented":
+        s.pop("feedback", None)
+        out.replies.append(Reply(N_("feedback.thanks")))
+        _after_status(out)
     elif res.name == "relayed":
         s.pop("followup", None)
         out.replies.append(Reply(N_("followup.sent"), {"case_number": v["case_number"]}))

@@ -202,6 +202,12 @@ class ReporterService:
                 return await self._submit(session, ref, args["draft"], work)
             case "open_followup":
                 return await self._open_followup(session, ref, args)
+            case "rate_service":
+                return await self._rate(session, ref, int(args["ticket_id"]), int(args["score"]))
+            case "feedback_comment":
+                ticket = await session.get_one(Ticket, int(args["ticket_id"]))
+                ticket.feedback_comment = args["text"]
+                return EffectResult("commented", {})
             case "relay_answer":
                 return await self._relay_answer(session, args["ticket_id"], args["text"])
         raise ValueError(f"unknown effect {effect.name!r}")
@@ -307,6 +313,22 @@ class ReporterService:
         return EffectResult(
             "followup", {"ok": True, "ticket_id": ticket.id, "case_number": ticket.case_number}
         )
+
+    async def _rate(
+        self, session: AsyncSession, ref: str, ticket_id: int, score: int
+    ) -> EffectResult:
+        """Only the reporter's own closed ticket, and only once."""
+        ticket = await session.get(Ticket, ticket_id)
+        if (
+            ticket is None
+            or ticket.status != "selesai"
+            or ticket.feedback_score is not None
+            or not await followup.reporter_owns(session, ref, ticket.id)
+        ):
+            return EffectResult("rated", {"ok": False})
+        ticket.feedback_score = score
+        session.add(TicketEvent(ticket_id=ticket.id, kind="feedback", actor="reporter"))
+        return EffectResult("rated", {"ok": True, "ticket_id": ticket.id})
 
     async def _relay_answer(self, session: AsyncSession, ticket_id: int, text: str) -> EffectResult:
         ticket = await session.get_one(Ticket, ticket_id)

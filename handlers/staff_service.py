@@ -196,6 +196,25 @@ class Announcer:
                 is_group=chat_id < 0,
             )
 
+    async def ask_feedback(self, session: AsyncSession, ticket: Ticket) -> None:
+        """One optional question when a case closes, only to a reporter who wanted updates."""
+        if not ticket.reporter_chat_id or ticket.followup_stopped:
+            return
+        stars = [
+            Choice(f"fb:{ticket.id}:{n}", N_("feedback.score"), {"n": str(n)}) for n in range(1, 6)
+        ]
+        reply = Reply(N_("feedback.ask"), {"case_number": ticket.case_number}, [stars])
+        rendered = self.renderer.render(reply, ticket.locale)
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=int(ticket.reporter_chat_id),
+            method="sendMessage",
+            payload=_message(rendered.text, _markup(rendered.buttons)),
+            purpose="feedback",
+            ticket_id=ticket.id,
+        )
+
     async def ask_reporter(self, session: AsyncSession, ticket: Ticket, question: str) -> bool:
         """Deliver a staff question; False when it must wait for the reporter's /status."""
         if not ticket.reporter_chat_id or ticket.followup_stopped:
@@ -578,6 +597,8 @@ class StaffService:
         staff.audit(session, f"staff:{member.id}", f"status:{status}", ticket.id)
         await self.announcer.refresh_cards(session, ticket)
         await self.announcer.notify_reporter(session, ticket, reason if shareable else None)
+        if status == "selesai":
+            await self.announcer.ask_feedback(session, ticket)
 
     def _status(
         self,

@@ -110,6 +110,17 @@ async def test_a_ticket_is_worked_in_the_group_and_the_reporter_hears_each_step(
     await until(lambda: "Status: Selesai" in card.plain)
     assert card.buttons == []
 
+    # One optional question when the case closes.
+    [rate] = await reporter.replies(1)
+    assert "seberapa membantu" in rate.plain and rate.buttons == [["1", "2", "3", "4", "5"]]
+    [ask_comment] = await reporter.tap("4")
+    assert ask_comment.buttons == [["Lewati"]]
+    thanks, _menu = await reporter.ask("Petugasnya sabar sekali.", n=2)
+    assert "Terima kasih atas masukan" in thanks.plain
+    await reporter.press_data(rate.button_data["5"], rate.message_id)  # a second rating
+    stale, _menu = await reporter.replies(2)
+    assert "tidak berlaku" in stale.plain
+
     t = await ticket(running_bot)
     async with running_bot.db.unit_of_work() as s:
         events = [
@@ -120,6 +131,7 @@ async def test_a_ticket_is_worked_in_the_group_and_the_reporter_hears_each_step(
         ]
         actions = [a.action for a in await staff_store.audit_for_ticket(s, t.id)]
     assert t.status == "selesai" and t.claimed_by_id is not None
+    assert (t.feedback_score, t.feedback_comment) == (4, "Petugasnya sabar sekali.")
     assert [st for kind, st in events if kind == "status"] == ["diterima", "asesmen", "selesai"]
     assert actions == ["claim", "status:asesmen", "status:selesai"]
 
