@@ -37,7 +37,19 @@ STATUS_MEANINGS = {
     "selesai": N_("status.meaning.selesai"),
     "bukan_kewenangan": N_("status.meaning.bukan_kewenangan"),
 }
-ACTIONS = ("claim", "status", "set", "ask", "fwd", "note", "share", "approve", "reject", "more")
+ACTIONS = (
+    "claim",
+    "status",
+    "set",
+    "ask",
+    "fwd",
+    "to",
+    "note",
+    "share",
+    "approve",
+    "reject",
+    "more",
+)
 
 
 def next_statuses(current: str) -> list[str]:
@@ -66,6 +78,8 @@ def parse_key(data: str) -> StaffKey | None:
         return None
     arg = parts[3] if len(parts) == 4 else ""
     if parts[1] == "set" and arg not in STATUSES:
+        return None
+    if parts[1] == "to" and not (arg.isdigit() and len(arg) <= 12):
         return None
     return StaffKey(parts[1], int(parts[2]), arg)
 

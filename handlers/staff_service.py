@@ -454,6 +454,8 @@ class StaffService:
             return await self._approve(session, member, parsed)
         if parsed.action == "share":
             return await self._share(session, member, parsed)
+        if parsed.action == "to":
+            return await self._pick_destination(session, member, parsed, e)
         ticket = await session.get(Ticket, parsed.target)
         if ticket is None or not await staff.owns(session, member.upt_id, ticket.id):
             staff.audit(
@@ -487,7 +489,11 @@ class StaffService:
                 )
             case "note":
                 return await self._prompt(session, member, ticket, "note", e, N_("staff.ask_note"))
-            case "fwd" | "more":
+            case "fwd":
+                return await self._prompt(
+                    session, member, ticket, "reroute", e, N_("staff.ask_destination")
+                )
+            case "more":
                 return StaffResult(toast=Reply(N_("staff.coming_soon")))
         return StaffResult(toast=Reply(N_("staff.not_allowed")))
 
@@ -644,6 +650,19 @@ class StaffService:
             sent = await self.announcer.ask_reporter(session, ticket, text)
             done = N_("staff.question_sent") if sent else N_("staff.question_waits")
             return StaffResult(direct=[Direct(e.chat_id, Reply(done), reply_to=e.message_id)])
+        if prompt.action == "reroute":
+            return await self._destinations(session, prompt, text, e)
+        if prompt.action == "reroute_reason":
+            prompt.done_at = utcnow()
+            ticket = await session.get_one(Ticket, prompt.ticket_id)
+            target = await session.get_one(Upt, int(prompt.data["upt_id"]))
+            if not await staff.owns(session, member.upt_id, ticket.id):
+                return StaffResult(direct=[Direct(e.chat_id, Reply(N_("staff.not_allowed")))])
+            await self._reroute(session, member, ticket, target, text)
+            done = Reply(
+                N_("staff.rerouted"), {"case_number": ticket.case_number, "upt": target.name}
+            )
+            return StaffResult(direct=[Direct(e.chat_id, done, reply_to=e.message_id)])
         if prompt.action == "note":
             prompt.done_at = utcnow()
             ticket = await session.get_one(Ticket, prompt.ticket_id)
@@ -672,6 +691,149 @@ class StaffService:
             )
             return StaffResult(direct=[Direct(e.chat_id, ask, reply_to=e.message_id)])
         return StaffResult()
+
+    async def _destinations(
+        self, session: AsyncSession, prompt: StaffPrompt, text: str, e: StaffEvent
+    ) -> StaffResult:
+        """UPTs for the typed place (its kab/kota unit, else its province's), plus national."""
+        options: list[Upt] = []
+        for place in self.announcer.places.search(text, limit=4):
+            codes = [place.code] if place.level == "provinsi" else [place.code, place.code[:2]]
+            for code in codes:
+                upt = await session.scalar(select(Upt).where(Upt.region_code == code, Upt.active))
+                if upt is not None:
+                    break
+            if upt is not None and upt not in options:
+                options.append(upt)
+        national = await session.scalar(select(Upt).where(Upt.level == "nasional", Upt.active))
+        if national is not None and national not in options:
+            options.append(national)
+        ticket = await session.get_one(Ticket, prompt.ticket_id)
+        rows = [
+            [Choice(casework.key("to", prompt.id, str(u.id)), literal=u.name)]
+            for u in options
+            if u.id != ticket.upt_id
+        ]
+        reply = Reply(N_("staff.pick_destination"), {"case_number": ticket.case_number}, rows)
+        return StaffResult(direct=[Direct(e.chat_id, reply, reply_to=e.message_id)])
+
+    async def _pick_destination(
+        self, session: AsyncSession, member: Staff, k: StaffKey, e: StaffEvent
+    ) -> StaffResult:
+        prompt = await session.get(StaffPrompt, k.target)
+        target = await session.get(Upt, int(k.arg))
+        if (
+            prompt is None
+            or prompt.staff_id != member.id
+            or prompt.done_at is not None
+            or prompt.action != "reroute"
+            or target is None
+        ):
+            staff.audit(session, f"staff:{member.id}", "refused", detail="reroute pick")
+            return StaffResult(toast=Reply(N_("staff.not_allowed")))
+        prompt.done_at = utcnow()
+        ticket = await session.get_one(Ticket, prompt.ticket_id)
+        reason = StaffPrompt(
+            staff_id=member.id,
+            ticket_id=ticket.id,
+            chat_id=e.chat_id,
+            action="reroute_reason",
+            data={"upt_id": target.id},
+        )
+        session.add(reason)
+        await session.flush()
+        ask = Reply(
+            N_("staff.ask_reroute_reason"),
+            {"case_number": ticket.case_number, "upt": target.name, "name": member.display_name},
+        )
+        return StaffResult(
+            direct=[
+                Direct(e.chat_id, ask, force_reply=True, reply_to=e.message_id, prompt_id=reason.id)
+            ]
+        )
+
+    async def _reroute(
+        self, session: AsyncSession, member: Staff, ticket: Ticket, target: Upt, reason: str
+    ) -> None:
+        """The ticket moves: the old unit loses its rights and its cards lose the narrative."""
+        old = await session.get_one(Upt, ticket.upt_id)
+        old_cards = (
+            await session.scalars(
+                select(TicketCard).where(
+                    TicketCard.ticket_id == ticket.id, TicketCard.upt_id == old.id
+                )
+            )
+        ).all()
+        stripped = self.renderer.text(
+            Reply(
+                N_("card.rerouted"),
+                {
+                    "case_number": ticket.case_number,
+                    "upt": target.name,
+                    "name": member.display_name,
+                },
+            ),
+            "id",
+        )
+        for card in old_cards:
+            await outbox.enqueue(
+                session,
+                self.keys,
+                chat_id=card.chat_id,
+                method="editMessageText",
+                payload=_message(stripped, None)
+                | {"message_id": card.message_id, "reply_markup": {"inline_keyboard": []}},
+                purpose="card_edit",
+                ticket_id=ticket.id,
+                upt_id=old.id,
+                is_group=card.chat_id < 0,
+            )
+        for owner in await session.scalars(
+            select(TicketOwner).where(
+                TicketOwner.ticket_id == ticket.id, TicketOwner.upt_id.in_([old.id, target.id])
+            )
+        ):
+            await session.delete(owner)
+        session.add(TicketOwner(ticket_id=ticket.id, upt_id=target.id, kind="primary"))
+        now = utcnow()
+        # The receiving unit takes it afresh: it starts as new, held by nobody.
+        ticket.upt_id, ticket.claimed_by_id = target.id, None
+        ticket.status, ticket.status_changed_at = "baru", now
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                kind="rerouted",
+                status="baru",
+                upt_id=target.id,
+                actor=f"staff:{member.id}",
+                note=reason,
+                created_at=now,
+            )
+        )
+        staff.audit(
+            session,
+            f"staff:{member.id}",
+            "reroute",
+            ticket.id,
+            detail=f"{old.code} -> {target.code}",
+        )
+        await self.announcer.post_cards(session, ticket, target)
+        if ticket.reporter_chat_id and not ticket.followup_stopped:
+            text = self.renderer.text(
+                Reply(
+                    N_("notice.rerouted"), {"case_number": ticket.case_number, "upt": target.name}
+                ),
+                ticket.locale,
+            )
+            await outbox.enqueue(
+                session,
+                self.keys,
+                chat_id=int(ticket.reporter_chat_id),
+                method="sendMessage",
+                payload=_message(text, None),
+                purpose="notice",
+                ticket_id=ticket.id,
+            )
 
     async def _share(self, session: AsyncSession, member: Staff, k: StaffKey) -> StaffResult:
         prompt = await session.get(StaffPrompt, k.target)

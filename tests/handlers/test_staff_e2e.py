@@ -338,3 +338,44 @@ async def test_a_group_that_removed_the_bot_hands_the_card_to_the_next_level(
     assert "delivery_failed" in kinds and "escalated" in kinds
     await national.tap("Ambil", n=0)
     await until(lambda: "Dipegang: Petugas SAPA" in card.plain)
+
+
+async def test_teruskan_moves_the_ticket_and_strips_the_old_card(running_bot: RunningBot) -> None:
+    api = running_bot.api
+    koor = await connected_coordinator(running_bot)
+    sumut = api.user(8301, first_name="Koordinator", last_name="Sumut")
+    async with running_bot.db.unit_of_work() as s:
+        token, _ = await staff_store.create_invite(
+            s, running_bot.keys, "UPTD-PPA-12", "koordinator"
+        )
+    await sumut.ask(f"/start {token}")
+    reporter = api.user(5551260)
+    await report_until_summary(reporter, "Masyarakat umum", updates=True)
+    await submit_connected(reporter)
+    card = await group_message(api, "Laporan PPA-3515-")
+
+    await koor.press_in(GROUP, "Teruskan")
+    prompt = await group_message(api, "ke mana")
+    await koor.reply(prompt, "kota medan")
+    picker = await group_message(api, "Pilih UPT tujuan")
+    assert ["UPTD PPA Provinsi Sumatera Utara"] in picker.buttons
+    await koor.press_in(GROUP, "UPTD PPA Provinsi Sumatera Utara")
+    why = await group_message(api, "mengapa")
+    await koor.reply(why, "Korban dan pelaku berada di Medan.")
+    await group_message(api, "sudah diteruskan ke UPTD PPA Provinsi Sumatera Utara")
+
+    await until(lambda: "Isi laporan tidak lagi tersedia" in card.plain)
+    assert "penawar_anak" not in card.plain and card.buttons == []
+    [moved] = await sumut.replies(1)
+    assert "Laporan PPA-3515-" in moved.plain and moved.buttons[0] == ["Ambil"]
+    [notice] = await reporter.replies(1)
+    assert "diteruskan ke UPTD PPA Provinsi Sumatera Utara" in notice.plain
+
+    t = await ticket(running_bot)
+    await koor.press_data(f"s:claim:{t.id}", card.message_id)  # the old unit has no rights now
+    await until(lambda: "tidak berwenang" in (koor.callback_answers[-1]["text"] or ""))
+    await sumut.tap("Ambil", n=0)
+    await until(lambda: "Dipegang: Koordinator Sumut" in moved.plain)
+    async with running_bot.db.unit_of_work() as s:
+        actions = [a.action for a in await staff_store.audit_for_ticket(s, t.id)]
+    assert "reroute" in actions and "refused" in actions
