@@ -84,9 +84,13 @@ def parse_key(data: str) -> StaffKey | None:
     return StaffKey(parts[1], int(parts[2]), arg)
 
 
-def card_buttons(ticket_id: int, status: str) -> list[list[Choice]]:
+CARD_NARRATIVE_MAX = 1500  # keeps a card well inside Telegram's 4 096 characters
+
+
+def card_buttons(ticket_id: int, status: str, more: bool = False) -> list[list[Choice]]:
+    extra = [[Choice(key("more", ticket_id), N_("card.more"))]] if more else []
     if status in CLOSED:
-        return []
+        return extra
     rows = [
         [
             Choice(key("status", ticket_id), N_("card.change_status")),
@@ -99,12 +103,17 @@ def card_buttons(ticket_id: int, status: str) -> list[list[Choice]]:
     ]
     if status == "baru":
         rows.insert(0, [Choice(key("claim", ticket_id), N_("card.claim"))])
-    return rows
+    return extra + rows
 
 
 def card(ticket_id: int, params: Mapping[str, Param], status: str) -> Reply:
-    """The ticket as staff see it: never the reporter's code, id, name or chat."""
-    return Reply(N_("card.text"), params, card_buttons(ticket_id, status))
+    """The ticket as staff see it: never the reporter's code, id, name or chat. A long story
+    is cut short on the card; "Selengkapnya" shows all of it."""
+    narrative = str(params.get("narrative", ""))
+    more = len(narrative) > CARD_NARRATIVE_MAX
+    if more:
+        params = {**params, "narrative": narrative[:CARD_NARRATIVE_MAX].rstrip() + "…"}
+    return Reply(N_("card.text"), params, card_buttons(ticket_id, status, more))
 
 
 def status_picker(ticket_id: int, current: str) -> Reply:

@@ -494,7 +494,11 @@ class StaffService:
                     session, member, ticket, "reroute", e, N_("staff.ask_destination")
                 )
             case "more":
-                return StaffResult(toast=Reply(N_("staff.coming_soon")))
+                full = Reply(
+                    N_("card.full_narrative"),
+                    {"case_number": ticket.case_number, "narrative": ticket.narrative},
+                )
+                return StaffResult(direct=[Direct(e.chat_id, full, reply_to=e.message_id)])
         return StaffResult(toast=Reply(N_("staff.not_allowed")))
 
     async def _approve(self, session: AsyncSession, member: Staff, k: StaffKey) -> StaffResult:
