@@ -53,6 +53,15 @@ def step(state: State | None, inp: Input | EffectResult) -> Outcome:
         _on_command(out, Input.of_command(inp.text.removeprefix("menu:")))
     elif inp.kind == "choice" and inp.text.startswith("fu:"):
         _on_followup_choice(out, inp.text)
+    elif inp.kind == "choice" and inp.text in ("lang:id", "lang:en"):
+        s["locale"] = inp.text.removeprefix("lang:")
+        out.replies.append(Reply(N_("lang.set")))
+        _resume(out)
+    elif inp.kind == "choice" and inp.text == "erase:yes":
+        out.effects.append(Effect("erase_reporter"))
+    elif inp.kind == "choice" and inp.text == "erase:no":
+        out.replies.append(Reply(N_("erase.kept")))
+        _resume(out)
     elif inp.kind == "choice" and inp.text.startswith("fb:"):
         _on_feedback_choice(out, inp.text)
     elif s["mode"] == "feedback":
@@ -135,9 +144,22 @@ def _on_command(out: Outcome, inp: Input) -> None:
             out.replies += [Reply(N_("report.cancelled")), main_menu()]
         else:
             out.replies += [Reply(N_("conv.nothing_to_cancel")), main_menu()]
-    elif cmd in ("hapus", "bahasa"):
-        out.replies.append(Reply(N_("conv.not_available_yet")))
-        _resume(out)
+    elif cmd == "bahasa":
+        out.replies.append(
+            Reply(
+                N_("lang.ask"),
+                {},
+                [[Choice("lang:id", N_("lang.id")), Choice("lang:en", N_("lang.en"))]],
+            )
+        )
+    elif cmd == "hapus":
+        out.replies.append(
+            Reply(
+                N_("erase.explain"),
+                {},
+                [[Choice("erase:yes", N_("erase.yes"))], [Choice("erase:no", N_("erase.no"))]],
+            )
+        )
     else:
         out.replies.append(Reply(N_("conv.unknown_command")))
         _resume(out)
@@ -376,6 +398,10 @@ def _on_result(out: Outcome, res: EffectResult) -> None:
         s.pop("feedback", None)
         out.replies.append(Reply(N_("feedback.thanks")))
         _after_status(out)
+    elif res.name == "erased":
+        # Everything about this person is gone, the draft and language choice included.
+        out.state = new_state()
+        out.replies += [Reply(N_("erase.done"), {"tickets": str(v["tickets"])}), main_menu()]
     elif res.name == "relayed":
         s.pop("followup", None)
         out.replies.append(Reply(N_("followup.sent"), {"case_number": v["case_number"]}))

@@ -89,6 +89,8 @@ class _Work:
     delete_input: bool = False
     pending_ticket: int | None = None
     chat_id: int | None = None
+    locale: str | None = None
+    erased: bool = False
 
 
 class ReporterService:
@@ -123,7 +125,7 @@ class ReporterService:
                 return
             if work is None:
                 return
-            locale = self.default_locale
+            locale = work.locale or self.default_locale
             sent = await send(
                 Response(
                     work.replies,
@@ -152,11 +154,19 @@ class ReporterService:
                 return None  # a redelivered update: its work is already committed
             state = await convo_store.load_state(session, ref)
             work = _Work(chat_id=inc.chat_id)
+            if state is None or "locale" not in state:
+                # First contact: Telegram's app language; English stays English, else Indonesian.
+                state = dict(state or conversation.new_state())
+                state["locale"] = "en" if (inc.language_code or "").startswith("en") else "id"
             if state and state.get("pending_code"):
                 state = await self._reissue_code(session, state, work)
             out = conversation.step(state, inc.input)
             out = await self._run_effects(session, ref, out, work)
+            if work.erased:
+                await convo_store.drop_state(session, ref)
+                return work
             out.state["pending_code"] = work.pending_ticket
+            work.locale = out.state.get("locale")
             await convo_store.save_state(session, ref, out.state)
         if work.pending_ticket is not None or self._queued:
             self._queued = False
@@ -199,7 +209,10 @@ class ReporterService:
             case "lookup_status":
                 return await self._lookup_status(session, ref, args["code"])
             case "submit_report":
-                return await self._submit(session, ref, args["draft"], work)
+                return await self._submit(session, ref, args["draft"], work, state.get("locale"))
+            case "erase_reporter":
+                work.erased = True
+                return await self._erase(session, ref)
             case "open_followup":
                 return await self._open_followup(session, ref, args)
             case "rate_service":
@@ -249,7 +262,12 @@ class ReporterService:
         )
 
     async def _submit(
-        self, session: AsyncSession, ref: str, draft: dict[str, Any], work: _Work
+        self,
+        session: AsyncSession,
+        ref: str,
+        draft: dict[str, Any],
+        work: _Work,
+        state_locale: str | None,
     ) -> EffectResult:
         a = draft["a"]
         where = a.get("place") or {}
@@ -267,7 +285,7 @@ class ReporterService:
                 occurred=a["when"],
                 narrative=a["narrative"],
                 details={},
-                locale=self.default_locale,
+                locale=state_locale or self.default_locale,
                 reporter_chat_id=work.chat_id if a.get("updates") == "ya" else None,
             ),
             code_hash=self.keys.code_hash(code),
@@ -313,6 +331,20 @@ class ReporterService:
         return EffectResult(
             "followup", {"ok": True, "ticket_id": ticket.id, "case_number": ticket.case_number}
         )
+
+    async def _erase(self, session: AsyncSession, ref: str) -> EffectResult:
+        """/hapus: this account is unlinked from its tickets, which stay with the UPT."""
+        ticket_ids = await followup.unlink_reporter(session, ref)
+        for ticket_id in ticket_ids:
+            ticket = await session.get_one(Ticket, ticket_id)
+            if self.announcer is not None:
+                await self.announcer.tell_staff(
+                    session,
+                    ticket,
+                    Reply(N_("staff.reporter_erased"), {"case_number": ticket.case_number}),
+                )
+        self._queued = True
+        return EffectResult("erased", {"tickets": len(ticket_ids)})
 
     async def _rate(
         self, session: AsyncSession, ref: str, ticket_id: int, score: int

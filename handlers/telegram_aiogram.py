@@ -41,6 +41,8 @@ COMMANDS = {
     "status": N_("cmd.status"),
     "bantuan": N_("cmd.bantuan"),
     "batal": N_("cmd.batal"),
+    "bahasa": N_("cmd.bahasa"),
+    "hapus": N_("cmd.hapus"),
 }
 CODE_SEND_ATTEMPTS = 4  # a lost ticket code cannot be recovered, so try harder for it
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

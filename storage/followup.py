@@ -5,7 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ReporterLink, TicketEvent, TicketMessage, utcnow
+from storage.models import OutboxMessage, ReporterLink, Ticket, TicketEvent, TicketMessage, utcnow
+
+# Outbox purposes whose recipient is the reporter.
+REPORTER_PURPOSES = ("notice", "question", "feedback")
 
 
 async def reporter_owns(session: AsyncSession, reporter_ref: str, ticket_id: int) -> bool:
@@ -29,6 +32,31 @@ def add_message(
         )
     )
     return message
+
+
+async def unlink_reporter(session: AsyncSession, reporter_ref: str) -> list[int]:
+    """Erase a reporter's link to their tickets: the link rows, the stored chat id, and every
+    message still queued for them. The cases stay with the UPT; returns their ticket ids."""
+    links = (
+        await session.scalars(select(ReporterLink).where(ReporterLink.reporter_ref == reporter_ref))
+    ).all()
+    ticket_ids = [link.ticket_id for link in links]
+    for link in links:
+        await session.delete(link)
+    for ticket in (await session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))).all():
+        ticket.reporter_chat_id = None
+        ticket.followup_stopped = True
+        session.add(TicketEvent(ticket_id=ticket.id, kind="reporter_erased", actor="reporter"))
+    owed = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.ticket_id.in_(ticket_ids),
+            OutboxMessage.status == "pending",
+            OutboxMessage.purpose.in_(REPORTER_PURPOSES),
+        )
+    )
+    for row in owed:
+        row.status, row.chat_id, row.payload = "cancelled", "0", {}
+    return ticket_ids
 
 
 async def take_unshown_questions(session: AsyncSession, ticket_id: int) -> list[str]:

@@ -377,7 +377,10 @@ def test_district_is_remembered() -> None:
         (["halo apa kabar"], ["menu.prompt"], "menu"),
         (["~sticker"], ["conv.media_not_accepted", "menu.prompt"], "menu"),
         (["[role:umum]"], ["conv.stale_button", "menu.prompt"], "menu"),
-        (["/hapus"], ["conv.not_available_yet", "menu.prompt"], "menu"),
+        (["/hapus"], ["erase.explain"], "menu"),
+        (["/hapus", "[erase:no]"], ["erase.kept", "menu.prompt"], "menu"),
+        (["/bahasa"], ["lang.ask"], "menu"),
+        (["/bahasa", "[lang:en]"], ["lang.set", "menu.prompt"], "menu"),
     ],
 )
 def test_menu_and_status(inputs: list[str], expected_last: list[str], mode: str) -> None:

@@ -414,3 +414,46 @@ async def test_a_long_story_stays_within_telegrams_limit_behind_selengkapnya(
     assert card.buttons[0] == ["Selengkapnya"]
     [full] = await national.tap("Selengkapnya")
     assert story.strip() in full.plain  # all of it, escaped and shown as text
+
+
+async def test_hapus_unlinks_the_reporter_and_the_case_stays(running_bot: RunningBot) -> None:
+    api = running_bot.api
+    koor = await connected_coordinator(running_bot)
+    reporter = api.user(5551280)
+    await report_until_summary(reporter, "Masyarakat umum", updates=True)
+    sent, _menu = await reporter.tap("Kirim", n=2)
+    code = sent.plain.split("Kode tiket Anda:")[1].split()[0]
+    await group_message(api, "Laporan PPA-")
+
+    [explain] = await reporter.ask("/hapus")
+    assert "Yang tetap" in explain.plain and explain.buttons == [["Ya, hapus"], ["Tidak jadi"]]
+    done, _menu = await reporter.tap("Ya, hapus", n=2)
+    assert "tidak lagi terhubung dengan 1 laporan" in done.plain
+    await group_message(api, "menghapus hubungan akunnya")
+
+    t = await ticket(running_bot)
+    async with running_bot.db.unit_of_work() as s:
+        from storage.models import Draft, ReporterLink
+
+        assert (await s.scalars(select(ReporterLink))).all() == []
+        assert (await s.scalars(select(Draft))).all() == []
+    assert (t.reporter_chat_id, t.status) == (None, "baru")  # the case itself stays
+    await koor.press_in(GROUP, "Tanya pelapor")
+    await until(
+        lambda: any("sudah menghentikan" in (a["text"] or "") for a in koor.callback_answers)
+    )
+    status, _ = await reporter.ask(f"/status {code}", n=2)  # the code still works
+    assert "Baru" in status.plain
+
+
+async def test_english_speakers_get_english_and_bahasa_switches(running_bot: RunningBot) -> None:
+    user = running_bot.api.user(5551290, language_code="en")
+    welcome, menu = await user.ask("/start", n=2)
+    assert "Welcome to Lapor PPA" in welcome.plain
+    assert menu.buttons == [["Report"], ["Check status", "Info & help"]]
+    [choose] = await user.ask("/bahasa")
+    assert choose.buttons == [["Bahasa Indonesia", "English"]]
+    changed, menu = await user.tap("Bahasa Indonesia", n=2)
+    assert "Bahasa diganti" in changed.plain and menu.buttons[0] == ["Lapor"]
+    welcome, _ = await user.ask("/start", n=2)  # remembered
+    assert "Selamat datang" in welcome.plain
