@@ -204,16 +204,7 @@ class Announcer:
             Choice(f"fb:{ticket.id}:{n}", N_("feedback.score"), {"n": str(n)}) for n in range(1, 6)
         ]
         reply = Reply(N_("feedback.ask"), {"case_number": ticket.case_number}, [stars])
-        rendered = self.renderer.render(reply, ticket.locale)
-        await outbox.enqueue(
-            session,
-            self.keys,
-            chat_id=int(ticket.reporter_chat_id),
-            method="sendMessage",
-            payload=_message(rendered.text, _markup(rendered.buttons)),
-            purpose="feedback",
-            ticket_id=ticket.id,
-        )
+        await self.to_reporter(session, ticket, reply, "feedback")
 
     async def ask_reporter(self, session: AsyncSession, ticket: Ticket, question: str) -> bool:
         """Deliver a staff question; False when it must wait for the reporter's /status."""
@@ -232,17 +223,7 @@ class Announcer:
                 [Choice(f"fu:stop:{ticket.id}", N_("followup.stop"))],
             ],
         )
-        rendered = self.renderer.render(reply, ticket.locale)
-        await outbox.enqueue(
-            session,
-            self.keys,
-            chat_id=int(ticket.reporter_chat_id),
-            method="sendMessage",
-            payload=_message(rendered.text, _markup(rendered.buttons)),
-            purpose="question",
-            ticket_id=ticket.id,
-        )
-        return True
+        return await self.to_reporter(session, ticket, reply, "question")
 
     async def notify_reporter(
         self, session: AsyncSession, ticket: Ticket, reason: str | None
@@ -261,16 +242,28 @@ class Announcer:
         ]
         if reason:
             replies.append(Reply(N_("notice.reason"), {"reason": reason}))
-        text = "\n\n".join(self.renderer.text(r, ticket.locale) for r in replies)
+        await self.to_reporter(session, ticket, replies, "notice")
+
+    async def to_reporter(
+        self, session: AsyncSession, ticket: Ticket, replies: Reply | list[Reply], purpose: str
+    ) -> bool:
+        """Queue one message for the reporter, in their language; False when they cannot be
+        reached through the bot (updates off, stopped, or erased)."""
+        if not ticket.reporter_chat_id or (purpose != "notice" and ticket.followup_stopped):
+            return False
+        parts = [replies] if isinstance(replies, Reply) else replies
+        rendered = [self.renderer.render(r, ticket.locale) for r in parts]
+        text = "\n\n".join(r.text for r in rendered)
         await outbox.enqueue(
             session,
             self.keys,
             chat_id=int(ticket.reporter_chat_id),
             method="sendMessage",
-            payload=_message(text, None),
-            purpose="notice",
+            payload=_message(text, _markup(rendered[-1].buttons)),
+            purpose=purpose,
             ticket_id=ticket.id,
         )
+        return True
 
     async def to_staff(
         self, session: AsyncSession, chat_id: int, reply: Reply, purpose: str = "staff"
@@ -822,22 +815,12 @@ class StaffService:
             detail=f"{old.code} -> {target.code}",
         )
         await self.announcer.post_cards(session, ticket, target)
-        if ticket.reporter_chat_id and not ticket.followup_stopped:
-            text = self.renderer.text(
-                Reply(
-                    N_("notice.rerouted"), {"case_number": ticket.case_number, "upt": target.name}
-                ),
-                ticket.locale,
-            )
-            await outbox.enqueue(
-                session,
-                self.keys,
-                chat_id=int(ticket.reporter_chat_id),
-                method="sendMessage",
-                payload=_message(text, None),
-                purpose="notice",
-                ticket_id=ticket.id,
-            )
+        await self.announcer.to_reporter(
+            session,
+            ticket,
+            Reply(N_("notice.rerouted"), {"case_number": ticket.case_number, "upt": target.name}),
+            "notice",
+        )
 
     async def _share(self, session: AsyncSession, member: Staff, k: StaffKey) -> StaffResult:
         prompt = await session.get(StaffPrompt, k.target)

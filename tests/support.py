@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import pytest
@@ -17,6 +18,7 @@ from handlers.service import ReporterService
 from storage.crypto import Keys
 from storage.db import Database
 from storage.migrate import upgrade
+from storage.tickets import Submission
 from tests.fakebot import FakeBotAPI
 
 TEST_SECRET = "test-only-secret-key-0123456789-abcdefghijklmnop"
@@ -139,3 +141,30 @@ async def running_bot(
         yield running
     finally:
         await stop_bot(running)
+
+
+async def until(probe: Callable[[], object], seconds: float = 10.0) -> None:
+    """Wait for something a person would notice (a message, an edit) to happen."""
+    for _ in range(int(seconds / 0.02)):
+        if probe():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the expected change never came")
+
+
+def submission(draft_key: str = "d1", region: str | None = "35.15", **changes: Any) -> Submission:
+    """A plain report, as the report flow would submit it."""
+    values: dict[str, Any] = dict(
+        draft_key=draft_key,
+        reporter_role="umum",
+        category="prostitusi_online",
+        urgent=False,
+        region_code=region,
+        district_code=None,
+        occurred="hari_ini",
+        narrative="Akun @contoh menawarkan anak di MiChat",
+        details={},
+        locale="id",
+    )
+    values.update(changes)
+    return Submission(**values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +21,7 @@ from storage.db import Database
 from storage.models import OutboxMessage, Staff, Ticket, TicketEvent, TicketOwner, Upt, utcnow
 from storage.places import PlaceIndex
 from tests.fakebot import BotMessage, FakeBotAPI
-from tests.support import RunningBot
+from tests.support import RunningBot, submission, until
 
 KAB_GROUP, PROV_GROUP, NATIONAL_GROUP = -1003515, -100035, -100129
 WIB = 7
@@ -29,14 +29,6 @@ WIB = 7
 
 def wib(text: str) -> datetime:
     return (datetime.fromisoformat(text) - timedelta(hours=WIB)).replace(tzinfo=UTC)
-
-
-async def until(probe: Callable[[], object], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if probe():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the expected change never came")
 
 
 def bot_messages(api: FakeBotAPI, chat_id: int) -> list[BotMessage]:
@@ -88,18 +80,7 @@ async def new_ticket(
     draft: str = "d1",
     region: str | None = "35.15",
 ) -> int:
-    sub = tickets.Submission(
-        draft_key=draft,
-        reporter_role="umum",
-        category="prostitusi_online",
-        urgent=urgent,
-        region_code=region,
-        district_code=None,
-        occurred="hari_ini",
-        narrative="Akun @contoh menawarkan anak di MiChat",
-        details={},
-        locale="id",
-    )
+    sub = submission(draft, region, urgent=urgent)
     async with db.unit_of_work() as s:
         done = await tickets.submit(s, sub, code_hash=keys.code_hash(draft), reporter_ref="r")
         ticket = await s.get_one(Ticket, done.ticket_id)

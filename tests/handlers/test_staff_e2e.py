@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 from sqlalchemy import select
 
 from storage import staff as staff_store
 from storage.models import AuditEntry, Staff, Ticket, TicketEvent, Upt
 from tests.fakebot import BotMessage, FakeBotAPI, FakeUser
 from tests.handlers.test_reporting_e2e import report_until_summary
-from tests.support import RunningBot
+from tests.support import RunningBot, until
 
 GROUP = -1001234567890
 BOT = "lapor_ppa_test_bot"
 REPORTER = dict(user_id=5551234, first_name="Siti", last_name="Aminah", username="siti_aminah")
-
-
-async def until(probe: Callable[[], object], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if probe():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the expected change never came")
 
 
 def bot_messages(api: FakeBotAPI, chat_id: int) -> list[BotMessage]:

@@ -12,23 +12,7 @@ from storage import conversations, directory, tickets
 from storage.crypto import Keys
 from storage.db import Database
 from storage.models import Region, ReporterLink, Ticket, TicketEvent, Upt
-
-
-def submission(draft_key: str = "d1", region: str | None = "35.15", **kw) -> tickets.Submission:  # type: ignore[no-untyped-def]
-    values = dict(
-        draft_key=draft_key,
-        reporter_role="umum",
-        category="prostitusi_online",
-        urgent=False,
-        region_code=region,
-        district_code=None,
-        occurred="hari_ini",
-        narrative="Akun @contoh menawarkan anak di MiChat",
-        details={},
-        locale="id",
-    )
-    values.update(kw)
-    return tickets.Submission(**values)  # type: ignore[arg-type]
+from tests.support import submission
 
 
 async def test_seed_has_every_region_and_a_starter_directory(database: Database) -> None:
