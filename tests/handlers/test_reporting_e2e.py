@@ -236,3 +236,44 @@ async def test_report_and_status_on_each_database(
     assert "held at UPTD-PPA-35" in logged  # the operator is warned, by case number only
     for secret in (NARRATIVE, code, code.replace("-", ""), str(user.id), "budi_s", "Santoso"):
         assert secret not in logged
+
+
+async def test_place_from_the_lists_and_a_kecamatan_by_name(running_bot: RunningBot) -> None:
+    user = running_bot.api.user(5550010)
+    await user.ask("/start", n=2)
+    await user.tap("Lapor", n=2)
+    await user.tap("Masyarakat umum")
+    await user.tap("Tidak")
+    await user.tap("Lainnya")
+    [provinces] = await user.tap("Pilih dari daftar provinsi")
+    assert "Pilih provinsi" in provinces.plain and provinces.buttons[-2] == ["Berikutnya »"]
+    [page2] = await user.tap("Berikutnya »")
+    assert page2.buttons[0] != provinces.buttons[0]
+    assert ["« Sebelumnya", "Berikutnya »"] in page2.buttons
+    [back] = await user.tap("« Sebelumnya")
+    [regencies] = (
+        await user.tap("Jawa Timur")
+        if ["Jawa Timur"] in back.buttons
+        else await walk_to(user, "Jawa Timur")
+    )
+    assert "Pilih kabupaten/kota di Jawa Timur" in regencies.plain
+    assert ["Kabupaten/kota tidak tahu"] in regencies.buttons
+    [sidoarjo] = await walk_to(user, "Kabupaten Sidoarjo, Jawa Timur")
+    assert "Kecamatannya?" in sidoarjo.plain
+    [found] = await user.ask("waru")
+    assert found.buttons[0] == ["Kec. Waru"]
+    [story] = await user.tap("Kec. Waru")
+    assert "Ceritakan" in story.plain
+    await user.ask("Ada yang mencurigakan di warnet.")
+    await user.tap("Hari ini")
+    [summary] = await user.tap("Tidak usah")
+    assert "Tempat: Kabupaten Sidoarjo, Jawa Timur — Kec. Waru" in summary.plain
+
+
+async def walk_to(user: FakeUser, label: str) -> list:  # type: ignore[type-arg]
+    """Turn list pages until the button shows, then press it."""
+    for _ in range(12):
+        if any(label in row for row in user.last.buttons):
+            return await user.tap(label)
+        await user.tap("Berikutnya »")
+    raise AssertionError(f"{label!r} never appeared")

@@ -300,16 +300,6 @@ def test_search_very_long_input(index: PlaceIndex) -> None:
     assert time.perf_counter() - started < 1.0
 
 
-def test_search_speed_sanity(index: PlaceIndex) -> None:
-    queries = ["sidoarjo", "kota medan", "jakbar", "surabya", "zzzz", "sidoarjo jawa timur"]
-    started = time.perf_counter()
-    for i in range(1000):
-        index.search(queries[i % len(queries)])
-    per_search = (time.perf_counter() - started) / 1000
-    # Informational only (run with -s); machines differ too much for a timing assertion.
-    print(f"\nPlaceIndex.search: {per_search * 1e6:.0f} µs per search")
-
-
 # --- district search ----------------------------------------------------------------------
 
 

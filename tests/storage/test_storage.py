@@ -179,14 +179,19 @@ async def test_words_and_codes_are_not_stored_in_plaintext(database: Database, k
     assert "987654321" not in " ".join(refs)
 
 
-async def test_a_wrong_key_cannot_read_state_and_starts_afresh(database: Database) -> None:
+async def test_a_wrong_key_cannot_read_state_and_starts_afresh(
+    database: Database, keys: Keys
+) -> None:
     from storage.crypto import configure_keys
 
     async with database.unit_of_work() as s:
         await conversations.save_state(s, "ref", {"a": 1})
     configure_keys(Keys.derive("another-secret-key-entirely-0123456789"))
-    async with database.unit_of_work() as s:
-        assert await conversations.load_state(s, "ref") is None
+    try:
+        async with database.unit_of_work() as s:
+            assert await conversations.load_state(s, "ref") is None
+    finally:
+        configure_keys(keys)
 
 
 async def test_import_validates_rows(database: Database) -> None:
