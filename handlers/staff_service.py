@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows import casework
@@ -145,7 +145,40 @@ class Announcer:
         places = [(c.upt_id, c.chat_id) for c in cards] + [
             (int(q.upt_id or 0), int(q.chat_id)) for q in queued
         ]
-        return list(dict.fromkeys(places))
+        owners = set(
+            await session.scalars(
+                select(TicketOwner.upt_id).where(TicketOwner.ticket_id == ticket.id)
+            )
+        )
+        allowed = []
+        for upt_id, chat_id in dict.fromkeys(places):
+            if upt_id not in owners:
+                continue  # re-routed away: that unit has no rights any more
+            if chat_id > 0 and not await staff.is_active_member(session, upt_id, chat_id):
+                continue  # a private chat of someone revoked (or never approved)
+            allowed.append((upt_id, chat_id))
+        return allowed
+
+    async def post_waiting(self, session: AsyncSession, upt: Upt) -> int:
+        """Tickets this unit holds that were never shown to anyone there (they waited while
+        nobody was connected): post them now."""
+        shown = select(TicketCard.ticket_id).where(TicketCard.upt_id == upt.id)
+        queued = select(OutboxMessage.ticket_id).where(
+            OutboxMessage.upt_id == upt.id, OutboxMessage.purpose == "card",
+            OutboxMessage.status == "pending",
+        )
+        waiting = (
+            await session.scalars(
+                select(Ticket)
+                .join(TicketOwner, TicketOwner.ticket_id == Ticket.id)
+                .where(TicketOwner.upt_id == upt.id, Ticket.status.not_in(casework.CLOSED),
+                       Ticket.id.not_in(shown), Ticket.id.not_in(queued))
+                .order_by(Ticket.id)
+            )
+        ).all()
+        for ticket in waiting:
+            await self.post_cards(session, ticket, upt)
+        return len(waiting)
 
     async def refresh_cards(self, session: AsyncSession, ticket: Ticket) -> None:
         """Every card of the ticket edits itself to the new state: each posted one by its
@@ -390,11 +423,14 @@ class StaffService:
                 staff.InviteError.USED: N_("staff.invite_used"),
                 staff.InviteError.EXPIRED: N_("staff.invite_expired"),
                 staff.InviteError.ALREADY_STAFF: N_("staff.invite_already"),
+                staff.InviteError.OTHER_UPT: N_("staff.invite_other_upt"),
             }[outcome]
             return StaffResult(direct=[Direct(e.chat_id, Reply(msgid))])
         upt = await session.get_one(Upt, outcome.upt_id)
         staff.audit(session, f"staff:{outcome.id}", f"invite_used:{outcome.role}")
         if outcome.status == "active":
+            await session.flush()
+            await self.announcer.post_waiting(session, upt)
             reply = Reply(
                 N_("staff.welcome_koordinator"),
                 {"name": outcome.display_name, "upt": upt.name, "bot": self.bot_username},
@@ -426,6 +462,8 @@ class StaffService:
         upt = await session.get_one(Upt, member.upt_id)
         upt.telegram_chat_id = e.chat_id
         staff.audit(session, f"staff:{member.id}", "group_connected", detail=upt.code)
+        await session.flush()
+        await self.announcer.post_waiting(session, upt)
         return StaffResult(
             direct=[Direct(e.chat_id, Reply(N_("group.connected"), {"upt": upt.name}))]
         )
@@ -518,6 +556,19 @@ class StaffService:
 
     async def _claim(self, session: AsyncSession, member: Staff, ticket: Ticket) -> StaffResult:
         if ticket.claimed_by_id is not None:
+            holder = await session.get_one(Staff, ticket.claimed_by_id)
+            return StaffResult(
+                toast=Reply(N_("staff.already_claimed"), {"name": holder.display_name})
+            )
+        # Two people pressing Ambil at once: only the first update wins.
+        won = await session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id, Ticket.claimed_by_id.is_(None))
+            .values(claimed_by_id=member.id)
+            .execution_options(synchronize_session=False)
+        )
+        if won.rowcount != 1:
+            await session.refresh(ticket)
             holder = await session.get_one(Staff, ticket.claimed_by_id)
             return StaffResult(
                 toast=Reply(N_("staff.already_claimed"), {"name": holder.display_name})
@@ -638,6 +689,16 @@ class StaffService:
         text = e.text.strip()[:1000]
         if not text:
             return StaffResult()
+        if not await staff.owns(session, member.upt_id, prompt.ticket_id):
+            prompt.done_at = utcnow()  # the ticket moved on since the prompt was opened
+            staff.audit(
+                session,
+                f"staff:{member.id}",
+                "refused",
+                prompt.ticket_id,
+                detail=f"{prompt.action} after losing the ticket",
+            )
+            return StaffResult(direct=[Direct(e.chat_id, Reply(N_("staff.not_allowed")))])
         prompt.data = {**prompt.data, "text": text}
         if prompt.action == "question":
             prompt.done_at = utcnow()
@@ -752,45 +813,42 @@ class StaffService:
     async def _reroute(
         self, session: AsyncSession, member: Staff, ticket: Ticket, target: Upt, reason: str
     ) -> None:
-        """The ticket moves: the old unit loses its rights and its cards lose the narrative."""
+        """The ticket moves: every former holder loses its rights, its cards lose the story,
+        and nothing still queued for them goes out. (The national channel keeps an urgent
+        ticket, as at submission.)"""
         old = await session.get_one(Upt, ticket.upt_id)
-        old_cards = (
-            await session.scalars(
-                select(TicketCard).where(
-                    TicketCard.ticket_id == ticket.id, TicketCard.upt_id == old.id
-                )
-            )
+        national = await session.scalar(select(Upt.id).where(Upt.level == "nasional"))
+        keep = {target.id} | ({national} if ticket.urgent and national else set())
+        owners = (
+            await session.scalars(select(TicketOwner).where(TicketOwner.ticket_id == ticket.id))
         ).all()
+        leaving = {o.upt_id for o in owners} - keep
         stripped = self.renderer.text(
-            Reply(
-                N_("card.rerouted"),
-                {
-                    "case_number": ticket.case_number,
-                    "upt": target.name,
-                    "name": member.display_name,
-                },
-            ),
+            Reply(N_("card.rerouted"), {"case_number": ticket.case_number, "upt": target.name,
+                                        "name": member.display_name}),
             "id",
         )
-        for card in old_cards:
+        cards = (
+            await session.scalars(
+                select(TicketCard).where(TicketCard.ticket_id == ticket.id,
+                                         TicketCard.upt_id.in_(leaving))
+            )
+        ).all()
+        for card in cards:
             await outbox.enqueue(
-                session,
-                self.keys,
-                chat_id=card.chat_id,
-                method="editMessageText",
+                session, self.keys, chat_id=card.chat_id, method="editMessageText",
                 payload=_message(stripped, None)
                 | {"message_id": card.message_id, "reply_markup": {"inline_keyboard": []}},
-                purpose="card_edit",
-                ticket_id=ticket.id,
-                upt_id=old.id,
+                purpose="card_strip", ticket_id=ticket.id, upt_id=card.upt_id,
                 is_group=card.chat_id < 0,
             )
-        for owner in await session.scalars(
-            select(TicketOwner).where(
-                TicketOwner.ticket_id == ticket.id, TicketOwner.upt_id.in_([old.id, target.id])
-            )
-        ):
-            await session.delete(owner)
+            await session.delete(card)
+        await outbox.cancel_for(session, ticket.id, leaving)
+        for owner in owners:
+            if owner.upt_id not in keep or owner.upt_id == target.id:
+                await session.delete(owner)
+        await session.flush()
+        ticket.escalation_level = 0  # the SLA steps start again for the new unit
         session.add(TicketOwner(ticket_id=ticket.id, upt_id=target.id, kind="primary"))
         now = utcnow()
         # The receiving unit takes it afresh: it starts as new, held by nobody.
@@ -881,7 +939,11 @@ async def delivery_failed(session: AsyncSession, announcer: Announcer, row: Outb
             Reply(N_("staff.reporter_unreachable"), {"case_number": ticket.case_number}),
         )
         return
-    if row.upt_id is None or row.purpose not in ("card", "card_edit", "relay"):
+    # Only a card that could not be posted means "this unit cannot be reached"; an edit of a
+    # deleted message, or a unit that no longer holds the ticket, hands nothing on.
+    if row.upt_id is None or row.purpose != "card":
+        return
+    if not await staff.owns(session, row.upt_id, ticket.id):
         return
     failed = await session.get_one(Upt, row.upt_id)
     backup = await next_level(session, failed)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.crypto import Keys
-from storage.models import OutboxMessage, TicketCard, TicketEvent, Upt, utcnow
+from storage.models import OutboxMessage, StaffPrompt, TicketCard, TicketEvent, Upt, utcnow
 
 
 async def enqueue(
@@ -188,6 +188,9 @@ async def retarget(session: AsyncSession, keys: Keys, old: int, new: int) -> Non
         update(Upt).where(Upt.telegram_chat_id == old).values(telegram_chat_id=new)
     )
     await session.execute(update(TicketCard).where(TicketCard.chat_id == old).values(chat_id=new))
+    await session.execute(
+        update(StaffPrompt).where(StaffPrompt.chat_id == old).values(chat_id=new)
+    )
     rows = await session.scalars(
         select(OutboxMessage).where(
             OutboxMessage.chat_key == keys.chat_key(old), OutboxMessage.status == "pending"
@@ -195,6 +198,23 @@ async def retarget(session: AsyncSession, keys: Keys, old: int, new: int) -> Non
     )
     for row in rows:
         row.chat_id, row.chat_key = str(new), keys.chat_key(new)
+
+
+async def cancel_for(session: AsyncSession, ticket_id: int, upt_ids: set[int]) -> None:
+    """Drop what is still queued for units that no longer hold the ticket (cards, edits,
+    relays); the stripping edits just written are exempt."""
+    if not upt_ids:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.ticket_id == ticket_id,
+            OutboxMessage.upt_id.in_(upt_ids),
+            OutboxMessage.status == "pending",
+            OutboxMessage.purpose.in_(("card", "card_edit", "relay")),
+        )
+        .values(status="cancelled", payload={}, error="re-routed")
+    )
 
 
 async def pending_count(session: AsyncSession) -> int:

@@ -21,6 +21,7 @@ class InviteError(enum.Enum):
     USED = "used"
     EXPIRED = "expired"
     ALREADY_STAFF = "already_staff"
+    OTHER_UPT = "other_upt"
 
 
 async def create_invite(
@@ -66,15 +67,14 @@ async def redeem_invite(
         return InviteError.USED
     if _aware(invite.expires_at) <= now:
         return InviteError.EXPIRED
+    # One UPT per person: every button, prompt and /hubungkan then means exactly one unit.
     existing = await session.scalar(
-        select(Staff).where(
-            Staff.telegram_user_id == telegram_user_id,
-            Staff.upt_id == invite.upt_id,
-            Staff.status != "revoked",
-        )
+        select(Staff).where(Staff.telegram_user_id == telegram_user_id, Staff.status != "revoked")
     )
     if existing is not None:
-        return InviteError.ALREADY_STAFF
+        return (
+            InviteError.ALREADY_STAFF if existing.upt_id == invite.upt_id else InviteError.OTHER_UPT
+        )
     # A koordinator invite is trusted as issued; a petugas waits for a koordinator, so a
     # forwarded link alone never hands a stranger victims' narratives.
     status = "active" if invite.role == "koordinator" else "pending"
@@ -106,6 +106,20 @@ async def active_membership(session: AsyncSession, telegram_user_id: int) -> Sta
         .where(Staff.telegram_user_id == telegram_user_id, Staff.status == "active")
         .order_by(Staff.id)
         .limit(1)
+    )
+
+
+async def is_active_member(session: AsyncSession, upt_id: int, telegram_user_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            select(func.count())
+            .select_from(Staff)
+            .where(
+                Staff.upt_id == upt_id,
+                Staff.telegram_user_id == telegram_user_id,
+                Staff.status == "active",
+            )
+        )
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from storage import staff as staff_store
-from storage.models import AuditEntry, Staff, Ticket, TicketEvent, Upt
+from storage.models import AuditEntry, Staff, Ticket, TicketEvent
 from tests.fakebot import BotMessage, FakeBotAPI, FakeUser
 from tests.handlers.test_reporting_e2e import report_until_summary
 from tests.support import RunningBot, until
@@ -365,6 +367,21 @@ async def test_teruskan_moves_the_ticket_and_strips_the_old_card(running_bot: Ru
     await until(lambda: "tidak berwenang" in (koor.callback_answers[-1]["text"] or ""))
     await sumut.tap("Ambil", n=0)
     await until(lambda: "Dipegang: Koordinator Sumut" in moved.plain)
+    # The new unit working the ticket never refills the old card…
+    [_claimed] = await reporter.replies(1)
+    await asyncio.sleep(0.3)
+    assert "Isi laporan tidak lagi tersedia" in card.plain and "penawar_anak" not in card.plain
+    # …nor does the reporter's next answer reach the old group.
+    await sumut.tap("Tanya pelapor", n=1)
+    prompt_sumut = sumut.last
+    await sumut.reply(prompt_sumut, "Masih ada tautan lain?")
+    await sumut.replies(1)
+    [q] = await reporter.replies(1)
+    await reporter.tap("Balas")
+    await reporter.ask("Tidak ada.", n=2)
+    [relayed] = await sumut.replies(1)
+    assert "Tidak ada." in relayed.plain
+    assert all("Tidak ada." not in m.plain for m in bot_messages(api, GROUP))
     async with running_bot.db.unit_of_work() as s:
         actions = [a.action for a in await staff_store.audit_for_ticket(s, t.id)]
     assert "reroute" in actions and "refused" in actions
@@ -387,18 +404,13 @@ async def test_a_long_story_stays_within_telegrams_limit_behind_selengkapnya(
     await reporter.tap("Hari ini")
     await reporter.tap("Tidak usah")
     await reporter.tap("Kirim", n=3)
-    # Routed nationally (place unknown): give the national channel a coordinator in private.
-    assert koor  # the Jatim group is connected but this ticket is not theirs
-    t = await ticket(running_bot)
+    # Routed nationally (place unknown): the Jatim group is connected but it is not theirs.
+    assert koor
     async with running_bot.db.unit_of_work() as s:
         token, _ = await staff_store.create_invite(s, running_bot.keys, "SAPA-129", "koordinator")
     national = api.user(8401, first_name="SAPA")
-    await national.ask(f"/start {token}")
-    async with running_bot.db.unit_of_work() as s:
-        fresh = await s.get_one(Ticket, t.id)
-        await running_bot.app.announcer.post_cards(s, fresh, await s.get_one(Upt, fresh.upt_id))
-    running_bot.app.wake()
-    [card] = await national.replies(1)
+    # The ticket waited for the national channel: its first coordinator gets it on joining.
+    _welcome, card = await national.ask(f"/start {token}", n=2)
     assert len(card.plain) < 4096 and card.plain.count("palsu") < story.count("palsu")
     assert card.buttons[0] == ["Selengkapnya"]
     [full] = await national.tap("Selengkapnya")
@@ -446,3 +458,26 @@ async def test_english_speakers_get_english_and_bahasa_switches(running_bot: Run
     assert "Bahasa diganti" in changed.plain and menu.buttons[0] == ["Lapor"]
     welcome, _ = await user.ask("/start", n=2)  # remembered
     assert "Selamat datang" in welcome.plain
+
+
+async def test_a_ticket_held_while_nobody_was_connected_reaches_the_first_coordinator(
+    running_bot: RunningBot,
+) -> None:
+    api = running_bot.api
+    reporter = api.user(5551300)
+    await report_until_summary(reporter, "Masyarakat umum")
+    sent, held, _menu = await reporter.tap("Kirim", n=3)
+    assert "belum terhubung" in held.plain
+    koor = api.user(8501, first_name="Rina", last_name="Wati")
+    welcome, card = await koor.ask(f"/start {await invite(running_bot, 'koordinator')}", n=2)
+    assert "Laporan PPA-3515-" in card.plain and card.buttons[0] == ["Ambil"]
+
+
+async def test_one_account_serves_one_unit(running_bot: RunningBot) -> None:
+    koor = await connected_coordinator(running_bot)
+    async with running_bot.db.unit_of_work() as s:
+        token, _ = await staff_store.create_invite(
+            s, running_bot.keys, "UPTD-PPA-12", "koordinator"
+        )
+    [refused] = await koor.ask(f"/start {token}")
+    assert "sudah terdaftar di UPT lain" in refused.plain
