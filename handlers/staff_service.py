@@ -164,15 +164,20 @@ class Announcer:
         nobody was connected): post them now."""
         shown = select(TicketCard.ticket_id).where(TicketCard.upt_id == upt.id)
         queued = select(OutboxMessage.ticket_id).where(
-            OutboxMessage.upt_id == upt.id, OutboxMessage.purpose == "card",
+            OutboxMessage.upt_id == upt.id,
+            OutboxMessage.purpose == "card",
             OutboxMessage.status == "pending",
         )
         waiting = (
             await session.scalars(
                 select(Ticket)
                 .join(TicketOwner, TicketOwner.ticket_id == Ticket.id)
-                .where(TicketOwner.upt_id == upt.id, Ticket.status.not_in(casework.CLOSED),
-                       Ticket.id.not_in(shown), Ticket.id.not_in(queued))
+                .where(
+                    TicketOwner.upt_id == upt.id,
+                    Ticket.status.not_in(casework.CLOSED),
+                    Ticket.id.not_in(shown),
+                    Ticket.id.not_in(queued),
+                )
                 .order_by(Ticket.id)
             )
         ).all()
@@ -611,7 +616,8 @@ class StaffService:
                     )
                 ]
             )
-        await self._apply(session, member, ticket, status, None, False)
+        if not await self._apply(session, member, ticket, status, None, False):
+            return StaffResult(toast=Reply(N_("staff.status_not_allowed")))
         return StaffResult(toast=Reply(N_("staff.status_changed")))
 
     async def _prompt(
@@ -644,7 +650,17 @@ class StaffService:
         status: str,
         reason: str | None,
         shareable: bool,
-    ) -> None:
+    ) -> bool:
+        """False when someone else changed the status first (compare-and-set)."""
+        current = ticket.status
+        moved = await session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id, Ticket.status == current)
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:
+            return False
         if ticket.claimed_by_id is None:
             ticket.claimed_by_id = member.id  # whoever moves it on holds it
         self._status(session, ticket, status, member, reason, shareable)
@@ -653,6 +669,7 @@ class StaffService:
         await self.announcer.notify_reporter(session, ticket, reason if shareable else None)
         if status == "selesai":
             await self.announcer.ask_feedback(session, ticket)
+        return True
 
     def _status(
         self,
@@ -824,22 +841,34 @@ class StaffService:
         ).all()
         leaving = {o.upt_id for o in owners} - keep
         stripped = self.renderer.text(
-            Reply(N_("card.rerouted"), {"case_number": ticket.case_number, "upt": target.name,
-                                        "name": member.display_name}),
+            Reply(
+                N_("card.rerouted"),
+                {
+                    "case_number": ticket.case_number,
+                    "upt": target.name,
+                    "name": member.display_name,
+                },
+            ),
             "id",
         )
         cards = (
             await session.scalars(
-                select(TicketCard).where(TicketCard.ticket_id == ticket.id,
-                                         TicketCard.upt_id.in_(leaving))
+                select(TicketCard).where(
+                    TicketCard.ticket_id == ticket.id, TicketCard.upt_id.in_(leaving)
+                )
             )
         ).all()
         for card in cards:
             await outbox.enqueue(
-                session, self.keys, chat_id=card.chat_id, method="editMessageText",
+                session,
+                self.keys,
+                chat_id=card.chat_id,
+                method="editMessageText",
                 payload=_message(stripped, None)
                 | {"message_id": card.message_id, "reply_markup": {"inline_keyboard": []}},
-                purpose="card_strip", ticket_id=ticket.id, upt_id=card.upt_id,
+                purpose="card_strip",
+                ticket_id=ticket.id,
+                upt_id=card.upt_id,
                 is_group=card.chat_id < 0,
             )
             await session.delete(card)
@@ -898,7 +927,10 @@ class StaffService:
         ):
             return StaffResult(toast=Reply(N_("staff.status_not_allowed")))
         prompt.done_at = utcnow()
-        await self._apply(session, member, ticket, status, prompt.data["text"], k.arg == "1")
+        if not await self._apply(
+            session, member, ticket, status, prompt.data["text"], k.arg == "1"
+        ):
+            return StaffResult(toast=Reply(N_("staff.status_not_allowed")))
         return StaffResult(toast=Reply(N_("staff.status_changed")))
 
 

@@ -188,9 +188,7 @@ async def retarget(session: AsyncSession, keys: Keys, old: int, new: int) -> Non
         update(Upt).where(Upt.telegram_chat_id == old).values(telegram_chat_id=new)
     )
     await session.execute(update(TicketCard).where(TicketCard.chat_id == old).values(chat_id=new))
-    await session.execute(
-        update(StaffPrompt).where(StaffPrompt.chat_id == old).values(chat_id=new)
-    )
+    await session.execute(update(StaffPrompt).where(StaffPrompt.chat_id == old).values(chat_id=new))
     rows = await session.scalars(
         select(OutboxMessage).where(
             OutboxMessage.chat_key == keys.chat_key(old), OutboxMessage.status == "pending"

@@ -481,3 +481,36 @@ async def test_one_account_serves_one_unit(running_bot: RunningBot) -> None:
         )
     [refused] = await koor.ask(f"/start {token}")
     assert "sudah terdaftar di UPT lain" in refused.plain
+
+
+async def test_two_staff_taking_one_ticket_at_once_make_one_claim(running_bot: RunningBot) -> None:
+    api = running_bot.api
+    koor = await connected_coordinator(running_bot)
+    budi = api.user(8601, first_name="Budi")
+    await budi.ask(f"/start {await invite(running_bot, 'petugas')}")
+    [request] = await koor.replies(1)
+    await koor.tap("Setujui", n=0)
+    await budi.replies(1)
+    reporter = api.user(5551310)
+    await report_until_summary(reporter, "Masyarakat umum", updates=True)
+    await submit_connected(reporter)
+    await group_message(api, "Laporan PPA-")
+    await koor.press_in(GROUP, "Ambil")
+    await budi.press_in(GROUP, "Ambil")  # both presses are queued before the bot sees either
+    await until(lambda: koor.callback_answers and budi.callback_answers)
+    toasts = [koor.callback_answers[-1]["text"], budi.callback_answers[-1]["text"]]
+    assert sorted("sudah diambil" in (t or "") for t in toasts) == [False, True]
+    t = await ticket(running_bot)
+    async with running_bot.db.unit_of_work() as s:
+        accepted = [
+            e
+            for e in await s.scalars(
+                select(TicketEvent).where(
+                    TicketEvent.ticket_id == t.id, TicketEvent.status == "diterima"
+                )
+            )
+        ]
+    assert len(accepted) == 1
+    [notice] = await reporter.replies(1)  # one notice, not two
+    await asyncio.sleep(0.3)
+    assert sum("Diterima" in m.plain for m in bot_messages(api, reporter.id)) == 1
