@@ -877,7 +877,8 @@ class StaffService:
             if owner.upt_id not in keep or owner.upt_id == target.id:
                 await session.delete(owner)
         await session.flush()
-        ticket.escalation_level = 0  # the SLA steps start again for the new unit
+        ticket.escalation_level = 0  # the SLA steps start again for the new unit…
+        ticket.sla_from_at = utcnow()  # …from now
         session.add(TicketOwner(ticket_id=ticket.id, upt_id=target.id, kind="primary"))
         now = utcnow()
         # The receiving unit takes it afresh: it starts as new, held by nobody.

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.workdays import add_workdays
@@ -79,6 +79,8 @@ async def due_escalations(
     # n working days never pass in under n x 24 h, so SQL can leave out what is surely not due;
     # the calendar itself is applied below.
     first_gap = timedelta(days=min(normal_workdays, national_workdays))
+    # The clock runs from receipt, or from the last re-route (a new unit starts afresh).
+    started = func.coalesce(Ticket.sla_from_at, Ticket.created_at)
     rows = (
         await session.execute(
             select(
@@ -86,7 +88,7 @@ async def due_escalations(
                 Ticket.case_number,
                 Ticket.escalation_level,
                 Ticket.urgent,
-                Ticket.created_at,
+                started,
                 Upt.timezone,
             )
             .join(Upt, Upt.id == Ticket.upt_id)
@@ -99,17 +101,17 @@ async def due_escalations(
                     and_(
                         Ticket.escalation_level == 0,
                         or_(
-                            Ticket.created_at <= now - first_gap,
+                            started <= now - first_gap,
                             and_(
                                 Ticket.urgent,
-                                Ticket.created_at <= now - timedelta(seconds=urgent_seconds),
+                                started <= now - timedelta(seconds=urgent_seconds),
                             ),
                         ),
                     ),
-                    Ticket.created_at <= now - timedelta(days=national_workdays),
+                    started <= now - timedelta(days=national_workdays),
                 ),
             )
-            .order_by(Ticket.created_at, Ticket.id)
+            .order_by(started, Ticket.id)
         )
     ).all()
     due = []

@@ -94,6 +94,7 @@ class Ticket(Base):
     feedback_score: Mapped[int | None] = mapped_column(Integer)
     feedback_comment: Mapped[str | None] = mapped_column(EncryptedText)
     followup_stopped: Mapped[bool] = mapped_column(Boolean, default=False)  # the reporter said stop
+    sla_from_at: Mapped[datetime | None]  # set by a re-route: the SLA clock starts again
 
 
 class TicketEvent(Base):

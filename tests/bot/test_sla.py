@@ -332,3 +332,25 @@ async def test_the_province_group_gets_the_card_and_can_claim(
             break
         await asyncio.sleep(0.02)
     assert await claimed()
+
+
+async def test_a_rerouted_ticket_starts_its_clock_again(
+    sqlite_db: Database, keys: Keys, announcer: Announcer
+) -> None:
+    db = sqlite_db
+    await directory(db)
+    created = wib("2025-05-06 09:00")
+    moved = await new_ticket(db, keys, announcer, created)
+    rerouted_at = created + timedelta(days=10)
+    async with db.unit_of_work() as s:
+        ticket = await s.get_one(Ticket, moved)
+        ticket.sla_from_at = rerouted_at  # what Teruskan records
+    for now, expected in (
+        (rerouted_at + timedelta(hours=2), []),  # ten days old, but just re-routed
+        (rerouted_at + timedelta(days=7), [(moved, 0, 2)]),  # overdue again, counted afresh
+    ):
+        async with db.unit_of_work() as s:
+            due = await escalation.due_escalations(
+                s, now, urgent_seconds=3600, normal_workdays=1, national_workdays=3
+            )
+        assert [(d.ticket_id, d.level, d.to_level) for d in due] == expected
