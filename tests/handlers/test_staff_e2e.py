@@ -495,9 +495,12 @@ async def test_two_staff_taking_one_ticket_at_once_make_one_claim(running_bot: R
     await report_until_summary(reporter, "Masyarakat umum", updates=True)
     await submit_connected(reporter)
     await group_message(api, "Laporan PPA-")
+    before = len(koor.callback_answers), len(budi.callback_answers)
     await koor.press_in(GROUP, "Ambil")
     await budi.press_in(GROUP, "Ambil")  # both presses are queued before the bot sees either
-    await until(lambda: koor.callback_answers and budi.callback_answers)
+    await until(
+        lambda: len(koor.callback_answers) > before[0] and len(budi.callback_answers) > before[1]
+    )
     toasts = [koor.callback_answers[-1]["text"], budi.callback_answers[-1]["text"]]
     assert sorted("sudah diambil" in (t or "") for t in toasts) == [False, True]
     t = await ticket(running_bot)
