@@ -37,6 +37,14 @@ async def group_message(api: FakeBotAPI, containing: str, *, nth: int = 1) -> Bo
     return matching()[nth - 1]
 
 
+def assert_no_reporter_identity(api: FakeBotAPI, reporter: FakeUser, *chats: int) -> None:
+    """Nothing staff or a group ever saw (edits included) names or points to the reporter."""
+    seen = "\n".join(m.text + "\n".join(m.edits) for chat in chats for m in bot_messages(api, chat))
+    traces = [str(reporter.id), reporter.first_name, reporter.last_name, reporter.username]
+    for trace in filter(None, traces):
+        assert trace not in seen, f"{trace!r} reached staff"
+
+
 async def invite(bot: RunningBot, role: str) -> str:
     async with bot.db.unit_of_work() as s:
         token, _ = await staff_store.create_invite(s, bot.keys, "UPTD-PPA-35", role)
@@ -126,11 +134,7 @@ async def test_a_ticket_is_worked_in_the_group_and_the_reporter_hears_each_step(
     assert [st for kind, st in events if kind == "status"] == ["diterima", "asesmen", "selesai"]
     assert actions == ["claim", "status:asesmen", "status:selesai"]
 
-    # Nothing staff or the group ever saw names the reporter.
-    staff_side = bot_messages(api, GROUP) + bot_messages(api, koor.id)
-    seen = "\n".join(m.text + "".join(m.edits) for m in staff_side)
-    for trace in (str(REPORTER["user_id"]), "Siti", "Aminah", "siti_aminah"):
-        assert trace not in seen
+    assert_no_reporter_identity(api, reporter, GROUP, koor.id)
 
 
 async def submit_connected(reporter: FakeUser) -> str:
@@ -249,9 +253,7 @@ async def test_question_and_answer_are_relayed_both_ways_with_updates_on(
     await koor.press_in(GROUP, "Tanya pelapor")
     await until(lambda: "sudah menghentikan" in (koor.callback_answers[-1]["text"] or ""))
 
-    seen = "\n".join(m.text for m in bot_messages(api, GROUP))
-    for trace in (str(REPORTER["user_id"]), "Siti", "Aminah", "siti_aminah"):
-        assert trace not in seen
+    assert_no_reporter_identity(api, reporter, GROUP, koor.id)
 
 
 async def test_with_updates_off_the_question_waits_for_status(running_bot: RunningBot) -> None:
@@ -315,7 +317,7 @@ async def test_a_group_that_removed_the_bot_hands_the_card_to_the_next_level(
         token, _ = await staff_store.create_invite(s, running_bot.keys, "SAPA-129", "koordinator")
     await national.ask(f"/start {token}")
     api.kick_bot(GROUP)
-    reporter = api.user(5551250)
+    reporter = api.user(5551250, first_name="Ayu", username="ayu_pelapor")
     await report_until_summary(reporter, "Masyarakat umum")
     await reporter.tap("Kirim", n=2)
     [card] = await national.replies(1)  # the national channel gets the card in private
@@ -329,6 +331,7 @@ async def test_a_group_that_removed_the_bot_hands_the_card_to_the_next_level(
     assert "delivery_failed" in kinds and "escalated" in kinds
     await national.tap("Ambil", n=0)
     await until(lambda: "Dipegang: Petugas SAPA" in card.plain)
+    assert_no_reporter_identity(api, reporter, GROUP, national.id)
 
 
 async def test_teruskan_moves_the_ticket_and_strips_the_old_card(running_bot: RunningBot) -> None:
@@ -340,7 +343,7 @@ async def test_teruskan_moves_the_ticket_and_strips_the_old_card(running_bot: Ru
             s, running_bot.keys, "UPTD-PPA-12", "koordinator"
         )
     await sumut.ask(f"/start {token}")
-    reporter = api.user(5551260)
+    reporter = api.user(5551260, first_name="Dewi", last_name="Lestari", username="dewi_l")
     await report_until_summary(reporter, "Masyarakat umum", updates=True)
     await submit_connected(reporter)
     card = await group_message(api, "Laporan PPA-3515-")
@@ -382,6 +385,7 @@ async def test_teruskan_moves_the_ticket_and_strips_the_old_card(running_bot: Ru
     [relayed] = await sumut.replies(1)
     assert "Tidak ada." in relayed.plain
     assert all("Tidak ada." not in m.plain for m in bot_messages(api, GROUP))
+    assert_no_reporter_identity(api, reporter, GROUP, koor.id, sumut.id)
     async with running_bot.db.unit_of_work() as s:
         actions = [a.action for a in await staff_store.audit_for_ticket(s, t.id)]
     assert "reroute" in actions and "refused" in actions
