@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from aiogram import Bot
@@ -75,6 +76,9 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(api=api))
 
 
+POLLING_CONCURRENCY = 20  # the database pool's size
+
+
 class TelegramRuntime:
     """Long polling plus the outbox delivery worker, on one bot. Tests drive it too."""
 
@@ -95,6 +99,9 @@ class TelegramRuntime:
                 f"({type(e).__name__})"
             ) from e
         self.app.staff.bot_username = me.username or ""
+        # Everything built so far lives as long as the process: keep the collector off it
+        # (aiogram's per-method pydantic response classes were being rebuilt after each sweep).
+        gc.freeze()
         s = self.app.settings
         self.app.worker = DeliveryWorker(
             self.app.db,
@@ -129,6 +136,9 @@ class TelegramRuntime:
                 polling_timeout=polling_timeout,
                 allowed_updates=self.dp.resolve_used_update_types(),
                 close_bot_session=False,
+                # Under a burst, queue updates rather than start unbounded tasks that only wait
+                # for the connection pool (memory stays flat; latency is what it has to be).
+                tasks_concurrency_limit=POLLING_CONCURRENCY,
             )
         finally:
             # aiogram does not wait for updates still being handled, and Telegram already

@@ -31,7 +31,9 @@ class Database:
         # hide_parameters: an error message must never carry hashes, refs or ciphertext into logs.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True, **engine_kwargs}
         if not self.is_sqlite:
-            kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+            # No pre-ping: it costs three round trips per update; stale connections are
+            # recycled instead, and a failed update is answered and can simply be retried.
+            kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
