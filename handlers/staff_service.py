@@ -361,6 +361,8 @@ class StaffService:
         async with self.locks.hold(str(event.user_id)):
             if event.kind == "reply" and not await self._is_prompt_reply(event):
                 return None
+            if event.kind == "start_token" and not staff.looks_like_invite(event.text):
+                return None  # a campaign link (?start=sekolah): a reporter, not staff
             try:
                 result = await self._handle_once(event)
             except Exception as e:  # noqa: BLE001 - answer, never go silent

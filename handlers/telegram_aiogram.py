@@ -194,7 +194,6 @@ def reporter_router(
                 )
             if event is not None and (
                 await staff_service.handle(event, staff_sender(bot, renderer)) is not None
-                or event.kind == "start_token"
             ):
                 return
         incoming = Incoming(

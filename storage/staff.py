@@ -24,6 +24,11 @@ class InviteError(enum.Enum):
     OTHER_UPT = "other_upt"
 
 
+def looks_like_invite(token: str) -> bool:
+    """Invite tokens are 43 URL-safe characters; shorter deep-link words are campaign tags."""
+    return len(token) >= 32 and all(c.isalnum() or c in "-_" for c in token)
+
+
 async def create_invite(
     session: AsyncSession, keys: Keys, upt_code: str, role: str, now: datetime | None = None
 ) -> tuple[str, Upt]:

@@ -66,8 +66,10 @@ async def test_invite_link_approve_revoke_and_audit(
     assert "koordinator" in welcome.plain
     [again] = await api.user(8102, first_name="Lain").ask(f"/start {link.group(1)}")
     assert "sudah pernah dipakai" in again.plain  # single use, even for a forwarded link
-    [forged] = await api.user(8103).ask("/start bukan-token-asli")
+    [forged] = await api.user(8103).ask("/start " + "x" * 43)  # shaped like an invite
     assert "tidak dikenal" in forged.plain
+    welcome, _menu = await api.user(8104).ask("/start sekolah", n=2)  # a campaign link
+    assert "Selamat datang" in welcome.plain
 
     api.group(GROUP, "UPTD PPA Jatim")
     await koor.send_in(GROUP, "/hubungkan@lapor_ppa_test_bot")
