@@ -76,7 +76,9 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(api=api))
 
 
-POLLING_CONCURRENCY = 20  # the database pool's size
+# Below the pool's 20 connections: a report briefly needs a second one for its case number,
+# and the delivery and escalation workers need theirs.
+POLLING_CONCURRENCY = 14
 
 
 class TelegramRuntime:

@@ -74,7 +74,14 @@ async def next_case_number(session: AsyncSession, prefix: str, year: int) -> str
     stmt = stmt.on_conflict_do_update(
         index_elements=["scope"], set_={"last": CaseCounter.last + 1}
     ).returning(CaseCounter.last)
-    seq = (await session.execute(stmt)).scalar_one()
+    if session.bind.dialect.name == "postgresql":
+        # Locked until the report commits, the counter row would queue every report from one
+        # kab/kota behind the slowest; take the number in its own short transaction instead
+        # (a report rolled back afterwards leaves a gap in the numbering, nothing worse).
+        async with session.bind.connect() as conn, conn.begin():
+            seq = (await conn.execute(stmt)).scalar_one()
+    else:  # SQLite has one writer: a second transaction would wait on this one
+        seq = (await session.execute(stmt)).scalar_one()
     return f"PPA-{prefix}-{year}-{seq:06d}"
 
 
