@@ -68,16 +68,21 @@ async def ticket(bot: RunningBot) -> Ticket:
         return (await s.scalars(select(Ticket))).one()
 
 
+async def reported_in_group(reporter: FakeUser, api: FakeBotAPI, role: str) -> BotMessage:
+    """A report with updates on, sent to the connected Jatim group; returns its card there."""
+    await report_until_summary(reporter, role, updates=True)
+    await submit_connected(reporter)
+    return await group_message(api, "Laporan PPA-")
+
+
 async def test_a_ticket_is_worked_in_the_group_and_the_reporter_hears_each_step(
     running_bot: RunningBot,
 ) -> None:
     api = running_bot.api
     koor = await connected_coordinator(running_bot)
     reporter = api.user(**REPORTER)
-    await report_until_summary(reporter, "Masyarakat umum", updates=True)
-    await submit_connected(reporter)
-
-    card = await group_message(api, "Laporan PPA-3515-")
+    card = await reported_in_group(reporter, api, "Masyarakat umum")
+    assert "Laporan PPA-3515-" in card.plain
     assert "Ada akun @penawar_anak" in card.plain and "belum ada (tekan Ambil)" in card.plain
     assert card.buttons[0] == ["Ambil"]
     assert ["Ubah status", "Tanya pelapor"] in card.buttons
@@ -225,9 +230,7 @@ async def test_question_and_answer_are_relayed_both_ways_with_updates_on(
     api = running_bot.api
     koor = await connected_coordinator(running_bot)
     reporter = api.user(**REPORTER)
-    await report_until_summary(reporter, "Korban (saya sendiri)", updates=True)
-    await submit_connected(reporter)
-    card = await group_message(api, "Laporan PPA-")
+    card = await reported_in_group(reporter, api, "Korban (saya sendiri)")
 
     await ask_in_group(api, koor, "Apakah akun itu masih aktif hari ini?")
     await group_message(api, "Pertanyaan dikirim ke pelapor")
@@ -286,9 +289,7 @@ async def test_an_internal_note_stays_with_staff(running_bot: RunningBot) -> Non
     api = running_bot.api
     koor = await connected_coordinator(running_bot)
     reporter = api.user(5551241)
-    await report_until_summary(reporter, "Masyarakat umum", updates=True)
-    await submit_connected(reporter)
-    card = await group_message(api, "Laporan PPA-")
+    card = await reported_in_group(reporter, api, "Masyarakat umum")
     pushed = len(bot_messages(api, reporter.id))
     await koor.press_in(GROUP, "Catatan")
     prompt = await group_message(api, "tulis catatan internal")
@@ -344,9 +345,8 @@ async def test_teruskan_moves_the_ticket_and_strips_the_old_card(running_bot: Ru
         )
     await sumut.ask(f"/start {token}")
     reporter = api.user(5551260, first_name="Dewi", last_name="Lestari", username="dewi_l")
-    await report_until_summary(reporter, "Masyarakat umum", updates=True)
-    await submit_connected(reporter)
-    card = await group_message(api, "Laporan PPA-3515-")
+    card = await reported_in_group(reporter, api, "Masyarakat umum")
+    assert "Laporan PPA-3515-" in card.plain
 
     await koor.press_in(GROUP, "Teruskan")
     prompt = await group_message(api, "ke mana")
