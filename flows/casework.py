@@ -49,6 +49,8 @@ ACTIONS = (
     "approve",
     "reject",
     "more",
+    "img",
+    "imgok",
 )
 
 
@@ -87,8 +89,13 @@ def parse_key(data: str) -> StaffKey | None:
 CARD_NARRATIVE_MAX = 1500  # keeps a card well inside Telegram's 4 096 characters
 
 
-def card_buttons(ticket_id: int, status: str, more: bool = False) -> list[list[Choice]]:
+def card_buttons(
+    ticket_id: int, status: str, more: bool = False, images: int = 0
+) -> list[list[Choice]]:
     extra = [[Choice(key("more", ticket_id), N_("card.more"))]] if more else []
+    if images:
+        # Opens nothing here: only the holder gets the images, in private, after a warning.
+        extra.append([Choice(key("img", ticket_id), N_("card.open_images"))])
     if status in CLOSED:
         return extra
     rows = [
@@ -106,14 +113,15 @@ def card_buttons(ticket_id: int, status: str, more: bool = False) -> list[list[C
     return extra + rows
 
 
-def card(ticket_id: int, params: Mapping[str, Param], status: str) -> Reply:
-    """The ticket as staff see it: never the reporter's code, id, name or chat. A long story
-    is cut short on the card; "Selengkapnya" shows all of it."""
-    narrative = str(params.get("narrative", ""))
-    more = len(narrative) > CARD_NARRATIVE_MAX
-    if more:
+def card(ticket_id: int, params: Mapping[str, Param], status: str, images: int = 0) -> Reply:
+    """The ticket as staff see it: never the reporter's code, id, name or chat, never an
+    image (only how many there are). A long story is cut short; "Selengkapnya" shows it all."""
+    narrative = params.get("narrative", "")
+    more = isinstance(narrative, str) and len(narrative) > CARD_NARRATIVE_MAX
+    if more and isinstance(narrative, str):
         params = {**params, "narrative": narrative[:CARD_NARRATIVE_MAX].rstrip() + "…"}
-    return Reply(N_("card.text"), params, card_buttons(ticket_id, status, more))
+    params = {**params, "images": Msg(N_("card.images"), {"count": str(images)}) if images else ""}
+    return Reply(N_("card.text"), params, card_buttons(ticket_id, status, more, images))
 
 
 def status_picker(ticket_id: int, current: str) -> Reply:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from flows import help as info
 from flows import report
 from flows.casework import STATUS_LABELS, STATUS_MEANINGS
 from flows.codes import CodeError, format_code, looks_like_code, parse_code
@@ -40,8 +41,11 @@ def step(state: State | None, inp: Input | EffectResult) -> Outcome:
     if s["report"] is not None:
         try:
             report.prompt(s["report"])
-            if s["report"]["step"] == "summary":
-                report.summary(s["report"])
+            if (
+                s["report"]["step"] == "summary"
+                and report.first_unanswered(s["report"]) != "summary"
+            ):
+                raise ValueError("a summary with questions unanswered")
         except (KeyError, ValueError, TypeError):
             report.repair(s["report"])
     out = Outcome(s)
@@ -64,6 +68,20 @@ def step(state: State | None, inp: Input | EffectResult) -> Outcome:
         _resume(out)
     elif inp.kind == "choice" and inp.text.startswith("fb:"):
         _on_feedback_choice(out, inp.text)
+    elif inp.kind == "choice" and inp.text.startswith("info:"):
+        _on_info_choice(out, inp.text)
+    elif inp.kind == "choice" and inp.text == report.WIPE:
+        out.replies.append(
+            Reply(
+                N_("wipe.confirm"),
+                {},
+                [[Choice("wipe:yes", N_("wipe.yes"))], [Choice("wipe:no", N_("wipe.no"))]],
+            )
+        )
+    elif inp.kind == "choice" and inp.text == "wipe:yes":
+        out.effects.append(Effect("wipe_chat"))
+    elif inp.kind == "choice" and inp.text == "wipe:no":
+        _resume(out)
     elif s["mode"] == "feedback":
         _on_feedback_comment(out, inp)
     elif s["mode"] == "followup":
@@ -130,10 +148,7 @@ def _on_command(out: Outcome, inp: Input) -> None:
             s["mode"] = "status"
             out.replies.append(_ask_code_again())
     elif cmd == "bantuan":
-        out.replies.append(Reply(N_("help.text")))
-        if has_draft:
-            out.replies.append(Reply(N_("conv.draft_kept")))
-        _resume(out)
+        out.replies.append(info_page(0, has_draft))
     elif cmd == "batal":
         if s["mode"] in ("status", "followup", "feedback"):
             s.pop("followup", None)
@@ -169,7 +184,10 @@ def _on_command(out: Outcome, inp: Input) -> None:
 
 
 def _explain_unexpected(out: Outcome, inp: Input) -> None:
-    if inp.kind == "media":
+    if inp.kind == "media" and inp.text in report.MOVING_PICTURES:
+        out.replies.append(Reply(N_("evidence.video_refused")))
+        out.effects.append(Effect("delete_input"))
+    elif inp.kind == "media":
         out.replies.append(Reply(N_("conv.media_not_accepted")))
     elif inp.kind == "choice":
         out.replies.append(Reply(N_("conv.stale_button")))
@@ -217,11 +235,38 @@ def _on_menu_input(out: Outcome, inp: Input) -> None:
         # Someone pasting their code is asking for its status.
         _check_code(out, inp.text, delete_input=True)
         return
-    if inp.kind == "media":
-        out.replies.append(Reply(N_("conv.media_not_accepted")))
-    elif inp.kind == "choice":
-        out.replies.append(Reply(N_("conv.stale_button")))
+    if inp.kind in ("media", "choice"):
+        _explain_unexpected(out, inp)
     out.replies.append(main_menu())
+
+
+# --- Info & bantuan: short pages with next/back ----------------------------------------------
+
+
+def info_page(n: int, has_draft: bool) -> Reply:
+    n = min(max(n, 0), len(info.PAGES) - 1)
+    nav = []
+    if n > 0:
+        nav.append(Choice(f"info:{n - 1}", N_("info.prev")))
+    if n + 1 < len(info.PAGES):
+        nav.append(Choice(f"info:{n + 1}", N_("info.next")))
+    close = N_("info.back_to_report") if has_draft else N_("info.back_to_menu")
+    return Reply(
+        info.PAGES[n],
+        {},
+        [nav, [Choice("info:close", close)]] if nav else [[Choice("info:close", close)]],
+    )
+
+
+def _on_info_choice(out: Outcome, key: str) -> None:
+    page = key.removeprefix("info:")
+    if page == "close":
+        _resume(out)
+    elif page.isdigit() and int(page) < len(info.PAGES):
+        out.replies.append(info_page(int(page), out.state["report"] is not None))
+    else:
+        out.replies.append(Reply(N_("conv.stale_button")))
+        _resume(out)
 
 
 # --- status ---------------------------------------------------------------------------------
@@ -398,6 +443,12 @@ def _on_result(out: Outcome, res: EffectResult) -> None:
         s.pop("feedback", None)
         out.replies.append(Reply(N_("feedback.thanks")))
         _after_status(out)
+    elif res.name == "wiped":
+        # The chat is cleared: nothing on screen or in the draft says what was reported.
+        out.state = new_state()
+        if s.get("locale"):
+            out.state["locale"] = s["locale"]
+        out.replies.append(Reply(N_("wipe.done")))
     elif res.name == "erased":
         # Everything about this person is gone, the draft and language choice included.
         out.state = new_state()
@@ -418,6 +469,8 @@ def _on_result(out: Outcome, res: EffectResult) -> None:
                 },
             )
         )
+        if v.get("counsel"):
+            out.replies.append(Reply(N_("victim.counsel_note")))
         if not v["connected"]:
             out.replies.append(Reply(N_("report.held_note")))
         out.replies.append(main_menu())

@@ -22,6 +22,8 @@ class Input:
     kind: InputKind
     text: str = ""  # text, choice key, command argument, or media type ("sticker", "photo", …)
     command: str = ""  # "start", "lapor", … (kind == "command" only)
+    ref: str = ""  # media: Telegram's file_id (the bytes are never fetched)
+    caption: str = ""  # media: the words sent with it
 
     @staticmethod
     def of_text(text: str) -> Input:
@@ -36,8 +38,8 @@ class Input:
         return Input("command", arg, command)
 
     @staticmethod
-    def of_media(media_type: str) -> Input:
-        return Input("media", media_type)
+    def of_media(media_type: str, ref: str = "", caption: str = "") -> Input:
+        return Input("media", media_type, ref=ref, caption=caption)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +52,11 @@ class EffectResult:
 
 @dataclass(frozen=True, slots=True)
 class Msg:
-    """A parameter that is itself a catalog message (a status name, a category label)."""
+    """A parameter that is itself a catalog message (a status name, a category label),
+    optionally with parameters of its own."""
 
     msgid: str
+    params: Mapping[str, Param] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +67,14 @@ class Stamp:
     tz: str
 
 
-Param = str | Msg | Stamp
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """ "Label: value" lines, one per row; labels are catalog messages. Empty renders empty."""
+
+    rows: tuple[tuple[str, Param], ...] = ()
+
+
+Param = str | Msg | Stamp | Lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,7 @@ class Choice:
     msgid: str = ""
     params: Mapping[str, Param] = field(default_factory=dict)
     literal: str = ""  # shown as-is when set (e.g. "Kabupaten Sidoarjo")
+    url: str = ""  # a link button (opens the URL; carries no key back to the bot)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,34 @@
-"""The report conversation: role → danger → category → place → what happened → when → summary.
+"""The report conversation: role first, Kirim/Ubah/Batal last, and each role's own questions
+in between (see report.md for every path).
 
-Every role shares this frame; later issues add steps in between, never change it. The draft is
-a JSON-safe dict: {"id": draft key, "step": name, "a": answers, "edit": bool, "p": place page}.
-See report.md for the diagram.
+- Every question after the role has **Lewati**; a skipped answer is stored as None. A skipped
+  place routes to the national channel, a skipped category counts as `lainnya`.
+- A child in danger now (or a victim who is not safe) shortens the path to the fewest steps:
+  place, what is happening, updates. The rest can still be added with **Ubah**.
+- A victim's questions are shorter and gentler, and every one of them carries
+  **Hapus percakapan** (handled by the conversation, which owns the chat).
+
+The draft is a JSON-safe dict: {"id": key, "step": name, "a": answers, "edit": bool,
+"p": place page, "ev": evidence being collected}.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from flows import place
-from flows.core import N_, Choice, Effect, EffectResult, Input, Msg, Reply
+from flows import evidence, place
+from flows.core import N_, Choice, Effect, EffectResult, Input, Lines, Msg, Param, Reply
 
 NARRATIVE_MAX = 2000
+SCHOOL_MAX = 150
+CONTACT_MAX = 300
+EVIDENCE_MAX_ITEMS = 20
+EVIDENCE_MAX_IMAGES = 5
+WHATSAPP_SAPA = "https://wa.me/628111129129"
+SKIP = "skip"
+WIPE = "wipe"
 
 ROLES = ("umum", "keluarga", "guru_bk", "korban")
 DANGER = ("ya", "tidak", "tidak_tahu")
@@ -41,6 +56,61 @@ DANGER_LABELS = {
     "tidak": N_("danger.tidak"),
     "tidak_tahu": N_("danger.tidak_tahu"),
 }
+SAFE_LABELS = {"aman": N_("safe.aman"), "tidak": N_("safe.tidak")}
+PURPOSE_LABELS = {"lapor": N_("purpose.lapor"), "bicara": N_("purpose.bicara")}
+RELATION_LABELS = {
+    "orang_tua": N_("relation.orang_tua"),
+    "saudara": N_("relation.saudara"),
+    "kerabat": N_("relation.kerabat"),
+    "wali": N_("relation.wali"),
+    "tetangga": N_("relation.tetangga"),
+    "teman": N_("relation.teman"),
+    "warganet": N_("relation.warganet"),
+    "lainnya": N_("relation.lainnya"),
+}
+RELATIONS = {
+    "keluarga": ("orang_tua", "saudara", "kerabat", "wali"),
+    "umum": ("tetangga", "teman", "warganet", "lainnya"),
+}
+AGE_LABELS = {
+    "lt13": N_("age.lt13"),
+    "13_15": N_("age.13_15"),
+    "16_17": N_("age.16_17"),
+    "18plus": N_("age.18plus"),
+}
+GRADE_LABELS = {
+    "sd": N_("grade.sd"),
+    "smp": N_("grade.smp"),
+    "sma": N_("grade.sma"),
+    "lainnya": N_("grade.lainnya"),
+}
+CONSENT_LABELS = {
+    "setuju": N_("consent.setuju"),
+    "belum_setuju": N_("consent.belum_setuju"),
+    "belum_tahu": N_("consent.belum_tahu"),
+}
+SEEN_LABELS = {
+    "iklan": N_("seen.iklan"),
+    "chat": N_("seen.chat"),
+    "tempat": N_("seen.tempat"),
+    "lainnya": N_("seen.lainnya"),
+}
+PARENTS_LABELS = {
+    "ya": N_("parents.ya"),
+    "tidak": N_("parents.tidak"),
+    "tidak_tahu": N_("parents.tidak_tahu"),
+}
+PLATFORM_LABELS = {
+    "michat": N_("platform.michat"),
+    "whatsapp": N_("platform.whatsapp"),
+    "telegram": N_("platform.telegram"),
+    "x": N_("platform.x"),
+    "facebook": N_("platform.facebook"),
+    "instagram": N_("platform.instagram"),
+    "tiktok": N_("platform.tiktok"),
+    "lainnya": N_("platform.lainnya"),
+}
+CONTACT_LABELS = {"ya": N_("contact.ya"), "tidak": N_("contact.tidak")}
 CATEGORY_LABELS = {
     "prostitusi_online": N_("category.prostitusi_online"),
     "eksploitasi_seksual": N_("category.eksploitasi_seksual"),
@@ -58,23 +128,91 @@ WHEN_LABELS = {
     "lebih_lama": N_("when.lebih_lama"),
     "tidak_tahu": N_("when.tidak_tahu"),
 }
-
 UPDATES_LABELS = {"ya": N_("updates.ya"), "tidak": N_("updates.tidak")}
 SUMMARY_UPDATES = {"ya": N_("summary.updates_on"), "tidak": N_("summary.updates_off")}
 
-# The frame, in order; each answered step moves to the next (or back to the summary).
-FRAME = ("role", "danger", "category", "place", "narrative", "when", "updates", "summary")
-EDITABLE = ("role", "danger", "category", "place", "narrative", "when", "updates")
-EDIT_LABELS = {
+# Questions answered with one button: step -> (question, labels by value, buttons per row).
+CHOICES: dict[str, tuple[str, Mapping[str, str], int]] = {
+    "role": (N_("report.ask_role"), ROLE_LABELS, 1),
+    "danger": (N_("report.ask_danger"), DANGER_LABELS, 1),
+    "safe": (N_("victim.ask_safe"), SAFE_LABELS, 1),
+    "purpose": (N_("victim.ask_purpose"), PURPOSE_LABELS, 1),
+    "relation": (N_("report.ask_relation"), RELATION_LABELS, 2),
+    "age": (N_("report.ask_age"), AGE_LABELS, 2),
+    "grade": (N_("guru.ask_grade"), GRADE_LABELS, 2),
+    "consent": (N_("guru.ask_consent"), CONSENT_LABELS, 1),
+    "category": (N_("report.ask_category"), CATEGORY_LABELS, 1),
+    "seen": (N_("report.ask_seen"), SEEN_LABELS, 2),
+    "parents": (N_("guru.ask_parents"), PARENTS_LABELS, 1),
+    "platform": (N_("report.ask_platform"), PLATFORM_LABELS, 2),
+    "when": (N_("report.ask_when"), WHEN_LABELS, 2),
+    "contact": (N_("guru.ask_contact"), CONTACT_LABELS, 1),
+    "updates": (N_("report.ask_updates"), UPDATES_LABELS, 1),
+}
+# Questions answered in words: step -> (question, longest answer).
+TEXTS: dict[str, tuple[str, int]] = {
+    "school": (N_("guru.ask_school"), SCHOOL_MAX),
+    "narrative": (N_("report.ask_narrative"), NARRATIVE_MAX),
+    "contact_text": (N_("guru.ask_contact_text"), CONTACT_MAX),
+}
+# The same question in other words for one role.
+WORDING = {
+    ("korban", "age"): N_("victim.ask_age"),
+    ("korban", "category"): N_("victim.ask_category"),
+    ("korban", "narrative"): N_("victim.ask_narrative"),
+    ("guru_bk", "age"): N_("guru.ask_age"),
+    ("guru_bk", "narrative"): N_("guru.ask_observed"),
+}
+
+# Each role's questions, in order. "summary" follows the last.
+PATHS = {
+    "umum": (
+        "role", "danger", "relation", "category", "seen", "evidence", "platform",
+        "place", "narrative", "when", "updates",
+    ),
+    "keluarga": (
+        "role", "danger", "relation", "age", "category", "seen", "evidence", "platform",
+        "place", "narrative", "when", "updates",
+    ),
+    "guru_bk": (
+        "role", "danger", "school", "place", "age", "grade", "consent", "category",
+        "narrative", "parents", "evidence", "platform", "when", "contact", "updates",
+    ),
+    "korban": (
+        "role", "safe", "purpose", "age", "category", "evidence", "platform", "place",
+        "narrative", "when", "updates",
+    ),
+}  # fmt: skip
+COUNSEL_PATH = ("role", "safe", "purpose", "age", "place", "narrative", "updates")
+URGENT_PATH = ("role", "danger", "place", "narrative", "updates")
+URGENT_VICTIM_PATH = ("role", "safe", "place", "narrative", "updates")
+
+FIELD_LABELS = {
     "role": N_("edit.role"),
     "danger": N_("edit.danger"),
+    "safe": N_("edit.safe"),
+    "purpose": N_("edit.purpose"),
+    "relation": N_("edit.relation"),
+    "age": N_("edit.age"),
+    "school": N_("edit.school"),
+    "grade": N_("edit.grade"),
+    "consent": N_("edit.consent"),
     "category": N_("edit.category"),
+    "seen": N_("edit.seen"),
+    "parents": N_("edit.parents"),
+    "evidence": N_("edit.evidence"),
+    "platform": N_("edit.platform"),
     "place": N_("edit.place"),
     "narrative": N_("edit.narrative"),
     "when": N_("edit.when"),
+    "contact": N_("edit.contact"),
     "updates": N_("edit.updates"),
 }
 PLACE_STEPS = ("place", "place_pick", "district", "district_pick")
+EVIDENCE_DONE = "ev:done"
+EVIDENCE_CLEAR = "ev:clear"
+# Media a reporter must never send: the bot refuses it and says why.
+MOVING_PICTURES = ("video", "animation", "video_note")
 
 Draft = dict[str, Any]
 Step = tuple[list[Reply], list[Effect]]
@@ -84,36 +222,101 @@ def new_draft() -> Draft:
     return {"id": uuid.uuid4().hex, "step": "role", "a": {}, "edit": False}
 
 
-def _options(
-    prefix: str, keys: tuple[str, ...], labels: dict[str, str], *, per_row: int = 1
-) -> list[list[Choice]]:
-    buttons = [Choice(f"{prefix}:{k}", labels[k]) for k in keys]
+# --- which questions this draft asks -------------------------------------------------------
+
+
+def is_urgent(a: Mapping[str, Any]) -> bool:
+    return a.get("danger") == "ya" or a.get("safe") == "tidak"
+
+
+def path(a: Mapping[str, Any]) -> tuple[str, ...]:
+    role = a.get("role")
+    if role not in PATHS:
+        return ("role",)
+    if is_urgent(a):
+        return URGENT_VICTIM_PATH if role == "korban" else URGENT_PATH
+    if role == "korban" and a.get("purpose") == "bicara":
+        return COUNSEL_PATH
+    return PATHS[role]
+
+
+def _answered(a: Mapping[str, Any], step: str) -> bool:
+    return step in a
+
+
+def first_unanswered(r: Draft) -> str:
+    a = r["a"]
+    for step in path(a):
+        if not _answered(a, step):
+            return step
+    return "summary"
+
+
+# --- what the person sees -----------------------------------------------------------------
+
+
+def _options(step: str, a: Mapping[str, Any]) -> tuple[str, ...]:
+    labels = CHOICES[step][1]
+    if step == "relation":
+        return RELATIONS.get(a.get("role", ""), RELATIONS["umum"])
+    if step == "age" and a.get("role") == "guru_bk":
+        return ("lt13", "13_15", "16_17")
+    return tuple(labels)
+
+
+def _rows(buttons: list[Choice], per_row: int) -> list[list[Choice]]:
     return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+def _question(step: str, a: Mapping[str, Any]) -> str:
+    msgid = WORDING.get((a.get("role", ""), step))
+    if msgid:
+        return msgid
+    return CHOICES[step][0] if step in CHOICES else TEXTS[step][0]
 
 
 def prompt(r: Draft) -> Reply:
     """The question the draft is waiting on, with its buttons."""
-    step = r["step"]
-    if step == "role":
-        return Reply(N_("report.ask_role"), choices=_options("role", ROLES, ROLE_LABELS))
-    if step == "danger":
-        return Reply(N_("report.ask_danger"), choices=_options("danger", DANGER, DANGER_LABELS))
-    if step == "category":
-        return Reply(
-            N_("report.ask_category"), choices=_options("category", CATEGORIES, CATEGORY_LABELS)
+    reply = _prompt(r)
+    if r["step"] == "place" and r["a"].get("role") == "guru_bk":
+        reply = Reply(N_("guru.ask_place"), reply.params, reply.choices)
+    if r["a"].get("role") == "korban" and r["step"] != "role":
+        # A visible way out on every step of a victim's conversation.
+        return Reply(reply.msgid, reply.params, [*reply.choices, [Choice(WIPE, N_("victim.wipe"))]])
+    return reply
+
+
+def _skip_row() -> list[Choice]:
+    return [Choice(SKIP, N_("report.skip"))]
+
+
+def _prompt(r: Draft) -> Reply:
+    step, a = r["step"], r["a"]
+    if step in CHOICES:
+        labels, per_row = CHOICES[step][1], CHOICES[step][2]
+        buttons = [Choice(f"{step}:{k}", labels[k]) for k in _options(step, a)]
+        rows = _rows(buttons, per_row)
+        # "Tidak, tetap anonim" already is the way past the contact question.
+        if step not in ("role", "contact"):
+            rows.append(_skip_row())
+        return Reply(_question(step, a), {}, rows)
+    if step in TEXTS:
+        limit = TEXTS[step][1]
+        back = (
+            [[Choice(SKIP, N_("contact.keep_anonymous"))]]
+            if step == "contact_text"
+            else [_skip_row()]
         )
+        return Reply(_question(step, a), {"max": str(limit)}, back)
     if step in PLACE_STEPS:
         return place.prompt(r)
-    if step == "narrative":
-        return Reply(N_("report.ask_narrative"), {"max": str(NARRATIVE_MAX)})
-    if step == "when":
-        return Reply(N_("report.ask_when"), choices=_options("when", WHEN, WHEN_LABELS, per_row=2))
-    if step == "updates":
-        return Reply(N_("report.ask_updates"), choices=_options("updates", UPDATES, UPDATES_LABELS))
+    if step == "evidence":
+        return _evidence_prompt(r)
     if step == "summary":
         return summary(r)
     if step == "edit_menu":
-        rows = _options("edit", EDITABLE, EDIT_LABELS, per_row=2)
+        steps = [s for s in path(a) if s in FIELD_LABELS]
+        rows = _rows([Choice(f"edit:{s}", FIELD_LABELS[s]) for s in steps], 2)
         return Reply(N_("report.ask_edit"), choices=[*rows, [Choice("edit:back", N_("edit.back"))]])
     if step == "confirm_cancel":
         return Reply(
@@ -126,23 +329,76 @@ def prompt(r: Draft) -> Reply:
     raise ValueError(f"unknown report step {step!r}")
 
 
+def _evidence_prompt(r: Draft) -> Reply:
+    ev = r.get("ev") or {}
+    items, images = ev.get("items", []), ev.get("images", [])
+    if not items and not images:
+        return Reply(N_("evidence.ask"), {}, [_skip_row()])
+    rows = [
+        [Choice(EVIDENCE_DONE, N_("evidence.done"))],
+        [Choice(EVIDENCE_CLEAR, N_("evidence.clear"))],
+    ]
+    return Reply(
+        N_("evidence.collected"),
+        {"items": _evidence_text(items) or "—", "images": str(len(images))},
+        rows,
+    )
+
+
+def _evidence_text(items: list[dict[str, Any]]) -> str:
+    return "\n".join(f"• {evidence.from_dict(i).value}" for i in items)
+
+
+def urgent_help() -> Reply:
+    """Numbers first, in plain text (Telegram makes them tappable); WhatsApp as a button."""
+    return Reply(
+        N_("report.urgent_help"),
+        choices=[[Choice("", N_("urgent.whatsapp"), url=WHATSAPP_SAPA)]],
+    )
+
+
+def _value(step: str, value: Any) -> Param:
+    if value is None:
+        return Msg(N_("summary.skipped"))
+    labels = CHOICES[step][1] if step in CHOICES else {}
+    if value in labels:
+        return Msg(labels[value])
+    return str(value)  # typed words: a school, the counselor's own contact
+
+
+def field_rows(a: Mapping[str, Any], *, skipped: bool, steps: tuple[str, ...] = ()) -> Lines:
+    """The answers as "label: value" lines, in the order they were asked. The story and the
+    evidence have their own blocks; the place is shown by whoever knows place names."""
+    rows: list[tuple[str, Param]] = []
+    for step in steps or path(a):
+        if step in ("narrative", "evidence", "place", "role", "contact_text"):
+            continue
+        if step not in a or (a[step] is None and not skipped):
+            continue
+        if step == "updates":
+            rows.append((FIELD_LABELS[step], Msg(SUMMARY_UPDATES.get(a[step] or "tidak", ""))))
+            continue
+        rows.append((FIELD_LABELS[step], _value(step, a[step])))
+    return Lines(tuple(rows))
+
+
 def summary(r: Draft) -> Reply:
     a = r["a"]
     where = a.get("place")
     district = a.get("district")
-    place_text: str | Msg = Msg(N_("summary.unknown_place"))
+    place_text: Param = Msg(N_("summary.unknown_place"))
     if where:
         place_text = where["label"] + (f" — {district['label']}" if district else "")
+    ev = a.get("evidence") or {}
     return Reply(
         N_("report.summary"),
         {
             "role": Msg(ROLE_LABELS[a["role"]]),
-            "danger": Msg(DANGER_LABELS[a["danger"]]),
-            "category": Msg(CATEGORY_LABELS[a["category"]]),
             "place": place_text,
-            "when": Msg(WHEN_LABELS[a["when"]]),
-            "narrative": a["narrative"],
-            "updates": Msg(SUMMARY_UPDATES[a["updates"]]),
+            "fields": field_rows(a, skipped=True),
+            "evidence": _evidence_text(ev.get("items", [])) or "—",
+            "images": str(len(ev.get("images", []))),
+            "narrative": a.get("narrative") or Msg(N_("summary.skipped")),
         },
         [
             [Choice("submit", N_("summary.submit"))],
@@ -154,87 +410,77 @@ def summary(r: Draft) -> Reply:
 def repair(r: Draft) -> None:
     """Put a draft whose step is unknown or whose answers are incomplete (a state saved by
     another version) back at its first unanswered question; answers are kept."""
-    a = r.setdefault("a", {})
-    answered = {"place": "place" in a}
-    for step in FRAME[:-1]:
-        if not answered.get(step, step in a):
-            r["step"], r["edit"] = step, False
-            if step == "place":
-                place.start(r)
-            return
-    r["step"], r["edit"] = "summary", False
+    r.setdefault("a", {})
+    r["edit"] = False
+    _go(r, first_unanswered(r))
 
 
 def offered_keys(r: Draft) -> set[str]:
-    return {c.key for row in prompt(r).choices for c in row}
+    return {c.key for row in prompt(r).choices for c in row if c.key}
 
 
 def _go(r: Draft, step: str) -> Step:
     r["step"] = step
     if step == "place":
         place.start(r)
+    if step == "evidence":
+        # Adding to what was given before (Ubah) starts from it.
+        r["ev"] = r["a"].pop("evidence", None) or r.get("ev") or {"items": [], "images": []}
+        return [Reply(N_("evidence.warning")), prompt(r)], []
     return [prompt(r)], []
 
 
-def _after(r: Draft, step: str) -> Step:
-    """Move on from an answered step: to the next in the frame, or back to the summary."""
-    if r.get("edit"):
-        r["edit"] = False
-        return _go(r, "summary")
-    return _go(r, FRAME[FRAME.index(step) + 1])
+def _after(r: Draft) -> Step:
+    """Move on from an answered step: to the next unanswered question, else the summary."""
+    r["edit"] = False
+    return _go(r, first_unanswered(r))
 
 
-def _choice(r: Draft, prefix: str, inp: Input, allowed: tuple[str, ...]) -> str | None:
-    if inp.kind == "choice" and inp.text.startswith(prefix + ":"):
-        value = inp.text.removeprefix(prefix + ":")
-        if value in allowed:
+def _choice(step: str, inp: Input, a: Mapping[str, Any]) -> str | None:
+    if inp.kind == "choice" and inp.text.startswith(step + ":"):
+        value = inp.text.removeprefix(step + ":")
+        if value in _options(step, a):
             return value
     return None
 
 
+def _set_role(r: Draft, role: str) -> None:
+    a = r["a"]
+    a["role"] = role
+    keep = set(PATHS[role]) | {"district"}
+    for step in list(a):
+        if step not in keep:
+            del a[step]
+    if a.get("relation") not in (*RELATIONS.get(role, ()), None):
+        a.pop("relation", None)
+    if a.get("age") not in (*_options("age", a), None):
+        a.pop("age", None)
+
+
 def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
     """One answer to the draft's current step. None: not understood here (caller re-prompts)."""
-    step = r["step"]
+    step, a = r["step"], r["a"]
     if step in PLACE_STEPS:
         result = place.handle(r, inp, offered_keys(r))
         if result is None:
             return None
         if isinstance(result, place.PlaceDone):
-            return _after(r, "place")
+            return _after(r)
         return result
     if isinstance(inp, EffectResult):
         return None
+    if step == "evidence":
+        return _on_evidence(r, inp)
 
-    if step == "role" and (value := _choice(r, "role", inp, ROLES)):
-        r["a"]["role"] = value
-        return _after(r, "role")
-    if step == "danger" and (value := _choice(r, "danger", inp, DANGER)):
-        r["a"]["danger"] = value
-        first = [Reply(N_("report.urgent_help"))] if value == "ya" else []
-        replies, effects = _after(r, "danger")
-        return first + replies, effects
-    if step == "category" and (value := _choice(r, "category", inp, CATEGORIES)):
-        r["a"]["category"] = value
-        return _after(r, "category")
-    if step == "narrative" and inp.kind == "text":
-        text = inp.text.strip()
-        if not text:
-            return None
-        if len(text) > NARRATIVE_MAX:
-            return [
-                Reply(
-                    N_("report.narrative_too_long"),
-                    {"length": str(len(text)), "max": str(NARRATIVE_MAX)},
-                )
-            ], []
-        r["a"]["narrative"] = text
-        return _after(r, "narrative")
-    if step == "when" and (value := _choice(r, "when", inp, WHEN)):
-        r["a"]["when"] = value
-        return _after(r, "when")
-    if step == "updates" and (value := _choice(r, "updates", inp, UPDATES)):
-        r["a"]["updates"] = value
-        return _after(r, "updates")
+    if inp.kind == "choice" and inp.text == SKIP and step not in ("role", "summary"):
+        if step in CHOICES:
+            return _on_choice(r, step, None)
+        a["contact" if step == "contact_text" else step] = None
+        return _after(r)
+    if step in CHOICES and (value := _choice(step, inp, a)):
+        return _on_choice(r, step, value)
+    if step in TEXTS and inp.kind == "text":
+        return _on_text(r, step, inp.text)
     if step == "summary" and inp.kind == "choice":
         if inp.text == "submit":
             return [], [Effect("submit_report", {"draft": r})]
@@ -245,7 +491,8 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
     if step == "edit_menu" and inp.kind == "choice":
         if inp.text == "edit:back":
             return _go(r, "summary")
-        if value := _choice(r, "edit", inp, EDITABLE):
+        value = inp.text.removeprefix("edit:")
+        if inp.text.startswith("edit:") and value in path(a):
             r["edit"] = True
             return _go(r, value)
     if step == "confirm_cancel" and inp.text == "cancel:no" and inp.kind == "choice":
@@ -253,5 +500,121 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
     return None
 
 
+def _on_choice(r: Draft, step: str, value: str | None) -> Step:
+    a = r["a"]
+    if step == "role" and value:
+        _set_role(r, value)
+        return _after(r)
+    if step == "contact" and value == "ya":
+        return _go(r, "contact_text")
+    a[step] = None if step == "contact" else value
+    first: list[Reply] = []
+    if (step == "danger" and value == "ya") or (step == "safe" and value == "tidak"):
+        first.append(urgent_help())
+    if step == "safe":
+        first.append(Reply(N_("victim.reassure")))
+    replies, effects = _after(r)
+    return first + replies, effects
+
+
+def _on_text(r: Draft, step: str, raw: str) -> Step | None:
+    text = raw.strip()
+    if not text:
+        return None
+    limit = TEXTS[step][1]
+    if len(text) > limit:
+        msgid = (
+            N_("report.narrative_too_long") if step == "narrative" else N_("report.text_too_long")
+        )
+        return [Reply(msgid, {"length": str(len(text)), "max": str(limit)})], []
+    r["a"]["contact" if step == "contact_text" else step] = text
+    return _after(r)
+
+
+def _on_evidence(r: Draft, inp: Input) -> Step | None:
+    ev = r.setdefault("ev", {"items": [], "images": []})
+    if inp.kind == "choice" and inp.text in (SKIP, EVIDENCE_DONE):
+        got = ev["items"] or ev["images"]
+        r["a"]["evidence"] = ev if got else None
+        r.pop("ev", None)
+        guessed = evidence.guess_platform(evidence.from_dict(i) for i in ev["items"])
+        if guessed and "platform" not in r["a"]:
+            r["a"]["platform"] = guessed  # the links already say where: no need to ask
+        return _after(r)
+    if inp.kind == "choice" and inp.text == EVIDENCE_CLEAR:
+        r["ev"] = {"items": [], "images": []}
+        return [Reply(N_("evidence.cleared")), prompt(r)], []
+    if inp.kind == "media":
+        if inp.text in MOVING_PICTURES:
+            # Out of the chat at once: a video of abuse must not sit there a moment longer.
+            return [Reply(N_("evidence.video_refused")), prompt(r)], [Effect("delete_input")]
+        if inp.text != "photo" or not inp.ref:
+            return [Reply(N_("evidence.media_refused")), prompt(r)], []
+        if len(ev["images"]) >= EVIDENCE_MAX_IMAGES:
+            return [Reply(N_("evidence.too_many"), {"max": str(EVIDENCE_MAX_IMAGES)})], []
+        if inp.ref not in ev["images"]:
+            ev["images"].append(inp.ref)
+        if inp.caption.strip():
+            _add_items(ev, inp.caption)
+        return [Reply(N_("evidence.image_kept")), prompt(r)], []
+    if inp.kind == "text" and inp.text.strip():
+        added = _add_items(ev, inp.text)
+        if added is None:
+            return [Reply(N_("evidence.too_many"), {"max": str(EVIDENCE_MAX_ITEMS)})], []
+        return [prompt(r)], []
+    return None
+
+
+def _add_items(ev: dict[str, Any], text: str) -> int | None:
+    items: list[dict[str, Any]] = ev["items"]
+    if len(items) >= EVIDENCE_MAX_ITEMS:
+        return None
+    known = {(i["kind"], i["value"]) for i in items}
+    added = 0
+    for item in evidence.parse(text):
+        if (item.kind, item.value) in known or len(items) >= EVIDENCE_MAX_ITEMS:
+            continue
+        items.append(evidence.as_dict(item))
+        known.add((item.kind, item.value))
+        added += 1
+    return added
+
+
 def wants_cancel(r: Draft, inp: Input) -> bool:
     return r["step"] == "confirm_cancel" and inp.kind == "choice" and inp.text == "cancel:yes"
+
+
+# --- what is kept ---------------------------------------------------------------------------
+
+# Answers kept in the ticket's encrypted details (the rest have columns of their own).
+DETAIL_STEPS = (
+    "safe", "purpose", "relation", "age", "school", "grade", "consent", "seen", "parents",
+    "platform", "contact",
+)  # fmt: skip
+
+
+def details(a: Mapping[str, Any]) -> dict[str, Any]:
+    """What the ticket keeps of the role's own questions: only the asked, answered ones."""
+    asked = path(a)
+    out: dict[str, Any] = {k: a[k] for k in DETAIL_STEPS if k in asked and a.get(k) is not None}
+    ev = a.get("evidence") if "evidence" in asked else None
+    if ev:
+        out["evidence"] = list(ev.get("items", []))
+        out["images"] = list(ev.get("images", []))
+    return out
+
+
+CARD_FIELDS = {**FIELD_LABELS, "contact": N_("card.contact")}
+
+
+def detail_rows(d: Mapping[str, Any]) -> Lines:
+    """A ticket's details as staff read them. The counselor's own contact is labelled as
+    given by choice; images are never shown, only counted."""
+    rows: list[tuple[str, Param]] = []
+    for step in DETAIL_STEPS:
+        if d.get(step) is not None:
+            rows.append((CARD_FIELDS[step], _value(step, d[step])))
+    items = d.get("evidence") or []
+    if items:
+        rows.append((N_("card.evidence"), "\n" + _evidence_text(items)))
+    return Lines(tuple(rows))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from flows.core import N_, Choice, Msg, Param, Reply, Stamp
+from flows.core import N_, Choice, Lines, Msg, Param, Reply, Stamp
 from handlers.i18n import Catalogs
 
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
@@ -19,6 +19,7 @@ ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "
 class Button:
     label: str
     key: str
+    url: str = ""  # a link button: no key comes back
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +34,25 @@ class Renderer:
 
     def param(self, value: Param, locale: str) -> str:
         if isinstance(value, Msg):
-            return self.catalogs.get(locale, value.msgid) if value.msgid else ""
+            if not value.msgid:
+                return ""
+            text = self.catalogs.get(locale, value.msgid)
+            if value.params:
+                text = text.format_map({k: self.param(v, locale) for k, v in value.params.items()})
+            return text
         if isinstance(value, Stamp):
             zone = ZoneInfo(value.tz)
             when = datetime.fromisoformat(value.iso)
             pattern = self.catalogs.get(locale, N_("format.datetime"))
             text = format_datetime(when, pattern, tzinfo=zone, locale=locale)
             return f"{text} {ZONE_NAMES.get(value.tz, value.tz)}"
+        if isinstance(value, Lines):
+            # One "label: value" line each, ending in a line break so a template can place
+            # the block on its own lines and an empty block leaves no gap.
+            return "".join(
+                f"{self.catalogs.get(locale, label)}: {self.param(v, locale)}\n"
+                for label, v in value.rows
+            )
         return html.escape(value, quote=False)
 
     def text(self, reply: Reply, locale: str) -> str:
@@ -57,5 +70,7 @@ class Renderer:
         return label
 
     def render(self, reply: Reply, locale: str) -> Rendered:
-        buttons = [[Button(self.label(c, locale), c.key) for c in row] for row in reply.choices]
+        buttons = [
+            [Button(self.label(c, locale), c.key, c.url) for c in row] for row in reply.choices
+        ]
         return Rendered(self.text(reply, locale), buttons)

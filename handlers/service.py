@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows import conversation
+from flows import conversation, report
 from flows.casework import CLOSED
 from flows.codes import new_code
 from flows.core import N_, Effect, EffectResult, Input, Outcome, Reply, State
@@ -34,6 +34,8 @@ from storage.places import Place, PlaceIndex
 log = logging.getLogger(__name__)
 
 MAX_EFFECT_ROUNDS = 8  # a flow that keeps asking for effects is a bug; stop rather than spin
+WIPE_MAX_MESSAGES = 1000  # how far back "Hapus percakapan" reaches (10 deleteMessages calls)
+WIPE_AHEAD = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ class Response:
     delete_input: bool = False
     # True when a reply carries a fresh ticket code: it must be delivered or be re-issued.
     carries_code: bool = False
+    # "Hapus percakapan": message ids of this private chat to delete, both sides, first.
+    wipe: range | None = None
 
 
 SendFn = Callable[[Response], Awaitable[bool]]
@@ -91,6 +95,7 @@ class _Work:
     chat_id: int | None = None
     locale: str | None = None
     erased: bool = False
+    wipe: range | None = None
 
 
 class ReporterService:
@@ -132,6 +137,7 @@ class ReporterService:
                     locale,
                     delete_input=work.delete_input,
                     carries_code=work.pending_ticket is not None,
+                    wipe=work.wipe,
                 )
             )
             if work.pending_ticket is not None and sent:
@@ -160,9 +166,14 @@ class ReporterService:
                 state["locale"] = "en" if (inc.language_code or "").startswith("en") else "id"
             if state and state.get("pending_code"):
                 state = await self._reissue_code(session, state, work)
+            if inc.message_id is not None and not state.get("first_msg"):
+                # Private-chat message ids run in one sequence for both sides: the first one
+                # seen is where "Hapus percakapan" starts deleting.
+                state["first_msg"] = inc.message_id
             out = conversation.step(state, inc.input)
-            out = await self._run_effects(session, ref, out, work)
+            out = await self._run_effects(session, ref, out, work, inc)
             if work.erased:
+                work.locale = state.get("locale")  # the goodbye still in their language
                 await convo_store.drop_state(session, ref)
                 return work
             out.state["pending_code"] = work.pending_ticket
@@ -174,7 +185,7 @@ class ReporterService:
         return work
 
     async def _run_effects(
-        self, session: AsyncSession, ref: str, out: Outcome, work: _Work
+        self, session: AsyncSession, ref: str, out: Outcome, work: _Work, inc: Incoming
     ) -> Outcome:
         work.replies += out.replies
         for _ in range(MAX_EFFECT_ROUNDS):
@@ -183,7 +194,7 @@ class ReporterService:
             state, effects = out.state, out.effects
             out = Outcome(state)
             for effect in effects:
-                result = await self._effect(session, ref, effect, work, state)
+                result = await self._effect(session, ref, effect, work, state, inc)
                 if result is not None:
                     step = conversation.step(out.state, result)
                     work.replies += step.replies
@@ -191,7 +202,13 @@ class ReporterService:
         raise RuntimeError("flow kept requesting effects")
 
     async def _effect(
-        self, session: AsyncSession, ref: str, effect: Effect, work: _Work, state: State
+        self,
+        session: AsyncSession,
+        ref: str,
+        effect: Effect,
+        work: _Work,
+        state: State,
+        inc: Incoming,
     ) -> EffectResult | None:
         args = effect.args
         match effect.name:
@@ -210,6 +227,13 @@ class ReporterService:
                 return await self._lookup_status(session, ref, args["code"])
             case "submit_report":
                 return await self._submit(session, ref, args["draft"], work, state.get("locale"))
+            case "wipe_chat":
+                last = inc.message_id or 0
+                first = max(int(state.get("first_msg") or last), last - WIPE_MAX_MESSAGES, 1)
+                # The upper end leaves room for bot messages sent after the pressed one;
+                # Telegram skips ids that do not exist (or are past its 48-hour window).
+                work.wipe = range(first, last + WIPE_AHEAD + 1) if last else None
+                return EffectResult("wiped", {})
             case "erase_reporter":
                 work.erased = True
                 return await self._erase(session, ref)
@@ -270,6 +294,7 @@ class ReporterService:
         state_locale: str | None,
     ) -> EffectResult:
         a = draft["a"]
+        asked = report.path(a)
         where = a.get("place") or {}
         district = a.get("district") or {}
         code = new_code()
@@ -278,13 +303,13 @@ class ReporterService:
             tickets.Submission(
                 draft_key=draft["id"],
                 reporter_role=a["role"],
-                category=a["category"],
-                urgent=a.get("danger") == "ya",
+                category=(a.get("category") if "category" in asked else None) or "lainnya",
+                urgent=report.is_urgent(a),
                 region_code=where.get("code"),
                 district_code=district.get("code"),
-                occurred=a["when"],
-                narrative=a["narrative"],
-                details={},
+                occurred=(a.get("when") if "when" in asked else None) or "tidak_tahu",
+                narrative=a.get("narrative") or "",
+                details=report.details(a),
                 locale=state_locale or self.default_locale,
                 reporter_chat_id=work.chat_id if a.get("updates") == "ya" else None,
             ),
@@ -301,6 +326,7 @@ class ReporterService:
                 "case_number": done.case_number,
                 "upt_name": done.upt_name,
                 "connected": done.connected,
+                "counsel": a.get("purpose") == "bicara" and "purpose" in asked,
             },
         )
 

@@ -58,6 +58,9 @@ async def run_shell(
             out.write("\n" + plain(rendered.text) + "\n")
             for row in rendered.buttons:
                 for button in row:
+                    if button.url:  # a link: shown, not pressable here
+                        out.write(f"  ({button.label}: {button.url})\n")
+                        continue
                     keys.append(button.key)
                     out.write(f"  [{len(keys)}] {button.label}\n")
         if response.delete_input:

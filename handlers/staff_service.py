@@ -15,7 +15,7 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows import casework
+from flows import casework, report
 from flows.casework import STATUS_LABELS, STATUS_MEANINGS, StaffKey
 from flows.core import N_, Choice, Msg, Param, Reply, Stamp
 from flows.report import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
@@ -65,6 +65,7 @@ class Direct:
     force_reply: bool = False
     reply_to: int | None = None
     prompt_id: int | None = None  # record the sent message id on this prompt
+    photo: str = ""  # a Telegram file_id: sent as a protected photo with the text as caption
 
 
 @dataclass(slots=True)
@@ -101,11 +102,13 @@ class Announcer:
             "place": place,
             "when": Msg(WHEN_LABELS.get(ticket.occurred, ticket.occurred)),
             "received_at": Stamp(ticket.created_at.isoformat(), upt.timezone),
-            "narrative": ticket.narrative,
+            "details": report.detail_rows(ticket.details or {}),
+            "narrative": ticket.narrative or Msg(N_("card.no_narrative")),
             "status": Msg(STATUS_LABELS[ticket.status]),
             "holder": holder.display_name if holder else Msg(N_("card.unclaimed")),
         }
-        reply = casework.card(ticket.id, params, ticket.status)
+        images = len((ticket.details or {}).get("images", []))
+        reply = casework.card(ticket.id, params, ticket.status, images)
         rendered = self.renderer.render(reply, "id")
         return rendered.text, _markup(rendered.buttons)
 
@@ -322,7 +325,13 @@ def _markup(buttons: list) -> dict | None:  # type: ignore[type-arg]
         return None
     return {
         "inline_keyboard": [
-            [{"text": b.label, "callback_data": b.key} for b in row] for row in buttons
+            [
+                {"text": b.label, "url": b.url}
+                if b.url
+                else {"text": b.label, "callback_data": b.key}
+                for b in row
+            ]
+            for row in buttons
         ]
     }
 
@@ -531,6 +540,8 @@ class StaffService:
                 return await self._prompt(
                     session, member, ticket, "reroute", e, N_("staff.ask_destination")
                 )
+            case "img" | "imgok":
+                return self._images(session, member, ticket, parsed.action, e)
             case "more":
                 full = Reply(
                     N_("card.full_narrative"),
@@ -538,6 +549,41 @@ class StaffService:
                 )
                 return StaffResult(direct=[Direct(e.chat_id, full, reply_to=e.message_id)])
         return StaffResult(toast=Reply(N_("staff.not_allowed")))
+
+    def _images(
+        self, session: AsyncSession, member: Staff, ticket: Ticket, action: str, e: StaffEvent
+    ) -> StaffResult:
+        """A reporter's screenshots go only to the one holding the ticket, in their private
+        chat, after a warning; sent protected (no forwarding or saving) and audited."""
+        images = list((ticket.details or {}).get("images", []))
+        actor = _actor(member, self.keys, e.user_id)
+        if ticket.claimed_by_id != member.id or not images:
+            staff.audit(session, actor, "refused", ticket.id, detail="images, not the holder")
+            return StaffResult(toast=Reply(N_("staff.images_holder_only")))
+        if action == "img" or e.chat_id != e.user_id:
+            warning = Reply(
+                N_("staff.images_warning"),
+                {"case_number": ticket.case_number, "count": str(len(images))},
+                [[Choice(casework.key("imgok", ticket.id), N_("staff.images_open"))]],
+            )
+            return StaffResult(
+                toast=Reply(N_("staff.images_see_private")), direct=[Direct(e.user_id, warning)]
+            )
+        staff.audit(session, actor, "images_opened", ticket.id, detail=f"{len(images)} images")
+        total = str(len(images))
+        return StaffResult(
+            direct=[
+                Direct(
+                    e.user_id,
+                    Reply(
+                        N_("staff.images_caption"),
+                        {"n": str(n), "count": total, "case_number": ticket.case_number},
+                    ),
+                    photo=file_id,
+                )
+                for n, file_id in enumerate(images, start=1)
+            ]
+        )
 
     async def _approve(self, session: AsyncSession, member: Staff, k: StaffKey) -> StaffResult:
         target = await session.get(Staff, k.target)

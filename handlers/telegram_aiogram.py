@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.enums import ContentType
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramNetworkError,
@@ -27,7 +28,7 @@ from aiogram.types import (
 )
 
 from flows.core import N_, Input
-from handlers.render import Renderer
+from handlers.render import Button, Renderer
 from handlers.service import Incoming, ReporterService, Response, SendFn
 from handlers.shell import plain as plain_text
 from handlers.staff_service import Direct, SendDirect, StaffEvent, StaffService
@@ -51,7 +52,11 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 def to_input(message: Message) -> Input:
     text = message.text
     if text is None:
-        return Input.of_media(str(message.content_type))
+        # Only the file_id of a photo is kept (never the bytes); other media is refused.
+        ref = message.photo[-1].file_id if message.photo else ""
+        kind = message.content_type
+        kind = kind.value if isinstance(kind, ContentType) else str(kind)
+        return Input.of_media(kind, ref, message.caption or "")
     if text.startswith("/") and len(text) > 1:
         head, _, arg = text[1:].partition(" ")
         command = head.split("@", 1)[0].lower()
@@ -59,12 +64,17 @@ def to_input(message: Message) -> Input:
     return Input.of_text(text)
 
 
-def _markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+def _markup(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=key) for label, key in row]
+            [
+                InlineKeyboardButton(text=b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(text=b.label, callback_data=b.key)
+                for b in row
+            ]
             for row in rows
         ]
     )
@@ -104,12 +114,18 @@ def sender(bot: Bot, renderer: Renderer, chat_id: int, message_id: int | None) -
                 await bot.delete_message(chat_id, message_id)
             except TelegramAPIError as e:  # too old, already gone: nothing to protect then
                 log.info("could not delete a message holding a code: %s", type(e).__name__)
+        if response.wipe is not None:
+            ids = list(response.wipe)
+            for start in range(0, len(ids), 100):  # deleteMessages takes at most 100 ids
+                try:
+                    await bot.delete_messages(chat_id, ids[start : start + 100])
+                except TelegramAPIError as e:
+                    log.info("could not delete part of a chat: %s", type(e).__name__)
         delivered = True
         attempts = CODE_SEND_ATTEMPTS if response.carries_code else 2
         for reply in response.replies:
             out = renderer.render(reply, response.locale)
-            rows = [[(b.label, b.key) for b in row] for row in out.buttons]
-            delivered &= await _send_one(bot, chat_id, out.text, _markup(rows), attempts)
+            delivered &= await _send_one(bot, chat_id, out.text, _markup(out.buttons), attempts)
         return delivered
 
     return send
@@ -123,11 +139,20 @@ def _name(user: User) -> str:
 def staff_sender(bot: Bot, renderer: Renderer) -> SendDirect:
     async def send(direct: Direct) -> int | None:
         out = renderer.render(direct.reply, "id")
-        rows = [[(b.label, b.key) for b in row] for row in out.buttons]
-        markup: InlineKeyboardMarkup | ForceReply | None = _markup(rows)
+        markup: InlineKeyboardMarkup | ForceReply | None = _markup(out.buttons)
         if direct.force_reply:
             markup = ForceReply(force_reply=True, selective=True)
         try:
+            if direct.photo:
+                # A reporter's screenshot, by file_id only: never downloaded, never forwardable.
+                photo = await bot.send_photo(
+                    direct.chat_id,
+                    direct.photo,
+                    caption=out.text,
+                    parse_mode="HTML",
+                    protect_content=True,
+                )
+                return photo.message_id
             sent = await bot.send_message(
                 direct.chat_id,
                 out.text,
@@ -258,6 +283,8 @@ def reporter_router(
             user_id=query.from_user.id,
             input=Input.of_choice(data),
             update_id=event_update.update_id,
+            # The pressed message's id: where "Hapus percakapan" reaches up to.
+            message_id=query.message.message_id if query.message else None,
             language_code=query.from_user.language_code,
             chat_id=chat.id,
         )

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_TEXT_LENGTH = 4096
+DELETE_WINDOW_SECONDS = 48 * 3600  # bots may delete private-chat messages this long
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 MAX_CALLBACK_ANSWER_LENGTH = 200
@@ -179,6 +180,7 @@ class BotMessage:
     sender_id: int = 0
     date: int = 0
     edit_date: int | None = None
+    protected: bool = False  # sent with protect_content (no forwarding or saving)
 
     @property
     def labels(self) -> list[str]:
@@ -845,6 +847,7 @@ class FakeBotAPI:
             "close": self._true,
             "logOut": self._true,
             "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -1169,6 +1172,8 @@ class FakeBotAPI:
             replied = self._find(message.chat_id, message.reply_to)
             if replied is not None and not replied.deleted:
                 data["reply_to_message"] = self._message_json(replied, nested=False)
+        if message.protected:
+            data["has_protected_content"] = True
         if message.kind == "text":
             data["text"] = message.plain
             if message.entities:
@@ -1437,6 +1442,37 @@ class FakeBotAPI:
         chat.add(message)
         return self._message_json(message)
 
+    def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A photo by file_id (the only way this bot ever sends one)."""
+        chat = self._chat_for(params)
+        photo = params.get("photo")
+        if not isinstance(photo, str) or not photo:
+            raise _bad("there is no photo in the request")
+        raw = params.get("caption") or ""
+        plain, entities, mode = ("", [], None)
+        if raw:
+            plain, entities, mode = self._format(
+                raw, params.get("parse_mode"), params.get("caption_entities")
+            )
+        message = BotMessage(
+            message_id=chat.take_id(),
+            chat_id=int(chat.info["id"]),
+            from_bot=True,
+            text=str(raw),
+            plain=plain,
+            entities=entities,
+            parse_mode=mode,
+            kind="photo",
+            media=[{"file_id": photo, "file_unique_id": photo[-12:], "width": 1280, "height": 960}],
+            protected=bool(params.get("protect_content")),
+            reply_to=self._reply_target(chat, params),
+            sender_id=self.bot_id,
+            date=int(time.time()),
+        )
+        message._set_markup(self._markup(params.get("reply_markup")))
+        chat.add(message)
+        return self._message_json(message)
+
     def _reply_target(self, chat: _Chat, params: dict[str, Any]) -> int | None:
         reply = params.get("reply_parameters")
         if isinstance(reply, dict):
@@ -1519,9 +1555,11 @@ class FakeBotAPI:
         ids = params.get("message_ids")
         if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
             raise _bad("message_ids must be a non-empty array of at most 100 identifiers")
+        too_old = time.time() - DELETE_WINDOW_SECONDS
         for message_id in ids:
             message = self._find(int(chat.info["id"]), int(message_id))
-            if message is not None:
+            # Like Telegram: missing ids and messages past the 48-hour window are skipped.
+            if message is not None and message.date >= too_old:
                 message.deleted = True
         return True
 

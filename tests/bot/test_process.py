@@ -19,6 +19,7 @@ from storage.crypto import Keys
 from storage.db import Database
 from storage.models import Ticket
 from tests.fakebot import FakeBotAPI
+from tests.handlers.walks import ANSWERED, updates_row, walk
 from tests.support import TEST_SECRET
 
 CLI = str(Path(sys.executable).parent / "lapor-ppa")
@@ -151,21 +152,19 @@ async def test_report_survives_kill_between_answers(bot_process: BotProcess) -> 
     await user.ask("/start", n=2)
     await user.tap("Lapor", n=2)
     await user.tap("Guru BK")
-    _help_now, ask_category = await user.tap("Ya, sekarang", n=2)
-    assert "Apa yang terjadi?" in ask_category.plain
+    _help_now, ask_place = await user.tap("Ya, sekarang", n=2)
+    assert "Di kabupaten/kota mana sekolahnya?" in ask_place.plain
 
     await bot_process.kill()
     await bot_process.start()
 
-    [ask_place] = await user.tap("Bujukan/grooming daring")
-    assert "Di mana kejadiannya?" in ask_place.plain
     [results] = await user.ask("kota medan")
     [_district] = await user.tap(results.buttons[0][0])
-    await user.tap("Lewati")
+    [ask_observed] = await user.tap("Lewati")
+    assert "Apa yang Anda amati?" in ask_observed.plain
     await user.ask("Guru melihat pesan bujukan di grup kelas.")
-    await user.tap("Bulan ini")
     [summary] = await user.tap("Tidak usah")
-    assert "Guru BK" in summary.plain and "Ya, sekarang" in summary.plain
+    assert "Guru BK" in summary.plain and "Bahaya saat ini: Ya, sekarang" in summary.plain
     assert "Kota Medan" in summary.plain
     sent, _held, _menu = await user.tap("Kirim", n=3)
     assert "PPA-1271-" in sent.plain
@@ -180,12 +179,18 @@ async def test_redelivered_update_after_kill_makes_no_second_ticket(
     await user.ask("/start", n=2)
     await user.tap("Lapor", n=2)
     await user.tap("Masyarakat umum")
-    await user.tap("Tidak")
-    await user.tap("Lainnya")
-    await user.tap("Tidak tahu")
-    await user.ask("Ada yang mencurigakan.")
-    await user.tap("Hari ini")
-    await user.tap("Tidak usah")
+    await walk(user, ANSWERED["umum"][:4])  # up to the evidence
+    await walk(
+        user,
+        [
+            ("evidence.ask", "tap", "report.skip"),
+            ("report.ask_platform", "tap", "report.skip"),
+            ("report.ask_place", "tap", "place.unknown"),
+            ("report.ask_narrative", "say", "Ada yang mencurigakan."),
+            ("report.ask_when", "tap", "when.hari_ini"),
+            updates_row(False),
+        ],
+    )
     kirim = await user.press("Kirim")
     sent, _held, _menu = await user.replies(3)
     assert "Laporan terkirim" in sent.plain
@@ -203,7 +208,10 @@ async def test_redelivered_update_after_kill_makes_no_second_ticket(
 def test_terminal_shell_walks_a_report_without_a_token(tmp_path: Path) -> None:
     assert cli(tmp_path, "db", "upgrade").returncode == 0
     script = "\n".join(
-        ["/lapor", "1", "2", "1", "jakbar", "1", "2", "Akun menawarkan anak.", "2", "2", "1", ""]
+        [
+            *("/lapor", "1", "2", "1", "1", "1", "1", "1"),  # umum, no danger, … no evidence
+            *("jakbar", "1", "2", "Akun menawarkan anak.", "2", "2", "1", ""),
+        ]
     )
     result = subprocess.run(
         [CLI, "run"],

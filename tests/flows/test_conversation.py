@@ -115,11 +115,18 @@ def run(
     return state, shown, last
 
 
-TO_SUMMARY = [
+TO_PLACE = [
     "/lapor",
     "[role:umum]",
     "[danger:tidak]",
+    "[relation:tetangga]",
     "[category:prostitusi_online]",
+    "[seen:iklan]",
+    "[skip]",  # no evidence
+    "[platform:michat]",
+]
+TO_SUMMARY = [
+    *TO_PLACE,
     "sidoarjo",
     "[pick:35.15]",
     "[dskip]",
@@ -127,6 +134,7 @@ TO_SUMMARY = [
     "[when:hari_ini]",
     "[updates:tidak]",
 ]
+NARRATIVE_AT = len(TO_PLACE) + 3
 
 
 def test_full_report_reads_like_the_conversation() -> None:
@@ -134,7 +142,11 @@ def test_full_report_reads_like_the_conversation() -> None:
     assert shown == [
         ["report.intro", "report.ask_role"],
         ["report.ask_danger"],
+        ["report.ask_relation"],
         ["report.ask_category"],
+        ["report.ask_seen"],
+        ["evidence.warning", "evidence.ask"],
+        ["report.ask_platform"],
         ["report.ask_place"],
         ["place.results"],
         ["place.ask_district"],
@@ -152,7 +164,11 @@ def test_answers_are_kept_in_the_draft() -> None:
     assert state["report"]["a"] == {
         "role": "umum",
         "danger": "tidak",
+        "relation": "tetangga",
         "category": "prostitusi_online",
+        "seen": "iklan",
+        "evidence": None,
+        "platform": "michat",
         "place": {"code": "35.15", "label": "Kabupaten Sidoarjo, Jawa Timur"},
         "narrative": "Ada akun yang menawarkan anak.",
         "when": "hari_ini",
@@ -165,11 +181,69 @@ def test_answers_are_kept_in_the_draft() -> None:
 @pytest.mark.parametrize(
     ("inputs", "expected_last", "step_after"),
     [
-        # urgent: numbers first, then the form goes on
+        # urgent: numbers first, then only the place, the story and updates
         (
-            ["/lapor", "[role:korban]", "[danger:ya]"],
-            ["report.urgent_help", "report.ask_category"],
-            "category",
+            ["/lapor", "[role:umum]", "[danger:ya]"],
+            ["report.urgent_help", "report.ask_place"],
+            "place",
+        ),
+        (
+            ["/lapor", "[role:umum]", "[danger:ya]", "[place:unknown]", "[skip]"],
+            ["report.ask_updates"],
+            "updates",
+        ),
+        (
+            ["/lapor", "[role:korban]", "[safe:tidak]"],
+            ["report.urgent_help", "victim.reassure", "report.ask_place"],
+            "place",
+        ),
+        # a victim: safety, reassurance, then what they want; "Hapus percakapan" asks first
+        (
+            ["/lapor", "[role:korban]", "[safe:aman]"],
+            ["victim.reassure", "victim.ask_purpose"],
+            "purpose",
+        ),
+        (
+            ["/lapor", "[role:korban]", "[skip]", "[purpose:bicara]", "[skip]"],
+            ["report.ask_place"],
+            "place",
+        ),
+        (["/lapor", "[role:korban]", "[wipe]"], ["wipe.confirm"], "safe"),
+        (["/lapor", "[role:korban]", "[wipe]", "[wipe:no]"], ["victim.ask_safe"], "safe"),
+        # Guru BK: school, then the school's kab/kota; the contact is typed only if chosen
+        (["/lapor", "[role:guru_bk]", "[danger:tidak]"], ["guru.ask_school"], "school"),
+        (
+            ["/lapor", "[role:guru_bk]", "[danger:tidak]", "SMPN 1"],
+            ["guru.ask_place"],
+            "place",
+        ),
+        (
+            ["/lapor", "[role:guru_bk]", "[danger:tidak]", "x" * 151],
+            ["report.text_too_long"],
+            "school",
+        ),
+        # evidence: a link is kept, a video refused (and deleted), a sticker explained
+        (
+            [*TO_PLACE[:-2], "t.me/jual_anak"],
+            ["evidence.collected"],
+            "evidence",
+        ),
+        ([*TO_PLACE[:-2], "~video"], ["evidence.video_refused", "evidence.ask"], "evidence"),
+        ([*TO_PLACE[:-2], "~sticker"], ["evidence.media_refused", "evidence.ask"], "evidence"),
+        (
+            [*TO_PLACE[:-2], "t.me/jual_anak", "[ev:done]"],
+            ["report.ask_place"],  # the link says Telegram: no platform question
+            "place",
+        ),
+        (
+            [*TO_PLACE[:-2], "t.me/jual_anak", "[ev:clear]"],
+            ["evidence.cleared", "evidence.ask"],
+            "evidence",
+        ),
+        (
+            ["/lapor", "[role:umum]", "~video"],
+            ["evidence.video_refused", "report.ask_danger"],
+            "danger",
         ),
         # odd things mid-flow never lose the draft
         (
@@ -205,7 +279,7 @@ def test_answers_are_kept_in_the_draft() -> None:
         ),
         (
             ["/lapor", "[role:umum]", "/bantuan"],
-            ["help.text", "conv.draft_kept", "report.ask_danger"],
+            ["info.page.how"],
             "danger",
         ),
         (
@@ -223,11 +297,15 @@ def test_answers_are_kept_in_the_draft() -> None:
             ["status.found", "conv.draft_kept", "report.ask_danger"],
             "danger",
         ),
-        (TO_SUMMARY[:7] + ["x" * 2001], ["report.narrative_too_long"], "narrative"),
-        (TO_SUMMARY[:7] + ["x" * 50_000], ["report.narrative_too_long"], "narrative"),
-        (TO_SUMMARY[:7] + ["   "], ["conv.empty_text", "report.ask_narrative"], "narrative"),
+        (TO_SUMMARY[:NARRATIVE_AT] + ["x" * 2001], ["report.narrative_too_long"], "narrative"),
+        (TO_SUMMARY[:NARRATIVE_AT] + ["x" * 50_000], ["report.narrative_too_long"], "narrative"),
         (
-            TO_SUMMARY[:7] + ["~photo"],
+            TO_SUMMARY[:NARRATIVE_AT] + ["   "],
+            ["conv.empty_text", "report.ask_narrative"],
+            "narrative",
+        ),
+        (
+            TO_SUMMARY[:NARRATIVE_AT] + ["~photo"],
             ["conv.media_not_accepted", "report.ask_narrative"],
             "narrative",
         ),
@@ -242,16 +320,13 @@ def test_answers_are_kept_in_the_draft() -> None:
         ([*TO_SUMMARY, "[cancel]", "[cancel:no]"], ["report.summary"], "summary"),
         # place: list pages, province drill-down, whole province, unknown, no match
         (
-            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "[place:list]"],
+            [*TO_PLACE, "[place:list]"],
             ["place.pick_province"],
             "place_pick",
         ),
         (
             [
-                "/lapor",
-                "[role:umum]",
-                "[danger:tidak]",
-                "[category:grooming]",
+                *TO_PLACE,
                 "[place:list]",
                 "[page:1]",
             ],
@@ -259,21 +334,18 @@ def test_answers_are_kept_in_the_draft() -> None:
             "place_pick",
         ),
         (
-            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "jatim"],
+            [*TO_PLACE, "jatim"],
             ["place.results"],
             "place_pick",
         ),
         (
-            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "jatim", "[go:35]"],
+            [*TO_PLACE, "jatim", "[go:35]"],
             ["place.pick_regency"],
             "place_pick",
         ),
         (
             [
-                "/lapor",
-                "[role:umum]",
-                "[danger:tidak]",
-                "[category:grooming]",
+                *TO_PLACE,
                 "jatim",
                 "[go:35]",
                 "[pick:35]",
@@ -282,21 +354,18 @@ def test_answers_are_kept_in_the_draft() -> None:
             "narrative",
         ),
         (
-            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "zzzzqqq"],
+            [*TO_PLACE, "zzzzqqq"],
             ["place.no_results"],
             "place_pick",
         ),
         (
-            ["/lapor", "[role:umum]", "[danger:tidak]", "[category:grooming]", "[place:unknown]"],
+            [*TO_PLACE, "[place:unknown]"],
             ["report.ask_narrative"],
             "narrative",
         ),
         (
             [
-                "/lapor",
-                "[role:umum]",
-                "[danger:tidak]",
-                "[category:grooming]",
+                *TO_PLACE,
                 "sidoarjo",
                 "[pick:35.15]",
                 "waru",
@@ -306,10 +375,7 @@ def test_answers_are_kept_in_the_draft() -> None:
         ),
         (
             [
-                "/lapor",
-                "[role:umum]",
-                "[danger:tidak]",
-                "[category:grooming]",
+                *TO_PLACE,
                 "sidoarjo",
                 "[pick:35.15]",
                 "[dlist]",
@@ -320,10 +386,7 @@ def test_answers_are_kept_in_the_draft() -> None:
         ),
         (
             [
-                "/lapor",
-                "[role:umum]",
-                "[danger:tidak]",
-                "[category:grooming]",
+                *TO_PLACE,
                 "sidoarjo",
                 "[pick:35.15]",
                 "[pick:35.16]",
@@ -343,10 +406,7 @@ def test_transcripts(inputs: list[str], expected_last: list[str], step_after: st
 def test_district_is_remembered() -> None:
     state, _, last = run(
         [
-            "/lapor",
-            "[role:umum]",
-            "[danger:tidak]",
-            "[category:grooming]",
+            *TO_PLACE,
             "sidoarjo",
             "[pick:35.15]",
             "waru",
@@ -416,7 +476,7 @@ def test_an_old_or_foreign_state_starts_afresh() -> None:
         ({"id": "x", "step": "no_such_step", "a": {"role": "umum"}}, "report.ask_danger"),
         (
             {"id": "x", "step": "summary", "a": {"role": "umum", "danger": "tidak"}},
-            "report.ask_category",
+            "report.ask_relation",
         ),
     ],
 )
@@ -430,6 +490,6 @@ def test_a_draft_from_another_version_resumes_at_its_first_unanswered_question(
 
 
 def test_a_code_pasted_mid_report_is_a_status_check_not_a_story() -> None:
-    state, shown, _ = run([*TO_SUMMARY[:7], "7K2M 9Q4T 1XA8"])
+    state, shown, _ = run([*TO_SUMMARY[:NARRATIVE_AT], "7K2M 9Q4T 1XA8"])
     assert shown[-1] == ["status.found", "conv.draft_kept", "report.ask_narrative"]
     assert "narrative" not in state["report"]["a"]

@@ -13,44 +13,30 @@ from storage.crypto import Keys
 from storage.db import Database
 from storage.models import Ticket
 from tests.fakebot import FakeBotAPI, FakeUser
+from tests.handlers.walks import ANSWERED, NARRATIVE, ROLE_MSGIDS, URGENT, act, updates_row, walk
 from tests.support import RunningBot, start_bot, stop_bot
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
-NARRATIVE = "Ada akun @penawar_anak di MiChat yang menawarkan anak SMP. Rahasia-narasi-7731."
 ROLES = ["Masyarakat umum", "Orang tua/keluarga", "Guru BK", "Korban (saya sendiri)"]
 
 
 async def report_until_summary(
     user: FakeUser, role: str, *, urgent: bool = False, updates: bool = False
 ) -> None:
+    """The role's whole path in Indonesian (evidence skipped), up to the summary."""
     welcome, menu = await user.ask("/start", n=2)
     assert "Anonim" in welcome.plain
     assert menu.buttons == [["Lapor"], ["Cek status", "Info & bantuan"]]
     intro, ask_role = await user.tap("Lapor", n=2)
     assert "Jangan pernah mengirim foto atau video seksual anak" in intro.plain
     assert ask_role.buttons == [[r] for r in ROLES]
-    [ask_danger] = await user.tap(role)
-    assert ask_danger.buttons == [["Ya, sekarang"], ["Tidak"], ["Tidak tahu"]]
-    if urgent:
-        help_now, ask_category = await user.tap("Ya, sekarang", n=2)
-        assert all(n in help_now.plain for n in ("110", "112", "129", "08111-129-129"))
-    else:
-        [ask_category] = await user.tap("Tidak")
-    assert ask_category.buttons[0] == ["Prostitusi online anak"]
-    [ask_place] = await user.tap("Prostitusi online anak")
-    assert "Di mana kejadiannya?" in ask_place.plain
-    [results] = await user.ask("sidoarjo")
-    assert results.buttons[0] == ["Kabupaten Sidoarjo, Jawa Timur"]
-    [ask_district] = await user.tap("Kabupaten Sidoarjo, Jawa Timur")
-    assert "Kecamatannya?" in ask_district.plain
-    [ask_story] = await user.tap("Lewati")
-    assert "Ceritakan apa yang terjadi" in ask_story.plain
-    [ask_when] = await user.ask(NARRATIVE)
-    assert ask_when.buttons[0] == ["Sedang berlangsung", "Hari ini"]
-    [ask_updates] = await user.tap("Hari ini")
-    assert ask_updates.buttons == [["Ya, kirimi saya kabar"], ["Tidak usah"]]
-    [summary] = await user.tap("Ya, kirimi saya kabar" if updates else "Tidak usah")
-    assert summary.buttons == [["Kirim"], ["Ubah", "Batal"]]
+    await act(user, "tap", role)
+    key = ROLE_MSGIDS[role]
+    rows = URGENT[key] if urgent else ANSWERED[key]
+    [summary] = await walk(user, [*rows, updates_row(updates)])
+    assert summary.buttons[:2] == [["Kirim"], ["Ubah", "Batal"]]
+    if key == "korban":
+        assert summary.buttons[2:] == [["🗑 Hapus percakapan"]]
     assert NARRATIVE in summary.plain
     assert "Kabupaten Sidoarjo, Jawa Timur" in summary.plain
     assert role in summary.plain
@@ -114,7 +100,7 @@ async def test_odd_input_mid_flow_keeps_the_draft(running_bot: RunningBot) -> No
     for kind in ("sticker", "voice", "photo", "video", "document"):
         await user.send_media(kind)
         warn, again = await user.replies(2)
-        assert "Jangan pernah mengirim foto atau video seksual anak" in warn.plain
+        assert "Jangan pernah mengirim" in warn.plain
         assert "dalam bahaya" in again.plain
     await user.press_data("role:korban")  # an old button
     stale, again = await user.replies(2)
@@ -125,12 +111,32 @@ async def test_odd_input_mid_flow_keeps_the_draft(running_bot: RunningBot) -> No
     waiting, again = await user.ask("/start", n=2)
     assert "belum selesai" in waiting.plain and "dalam bahaya" in again.plain
     await user.tap("Tidak")
-    await user.tap("Lainnya")
-    await user.tap("Tidak tahu")
+    [too_long] = await user.ask("sekolah " * 40)  # the school's name
+    assert "batasnya 150" in too_long.plain
+    await user.ask("SMP Contoh")
+    await user.tap("Tidak tahu")  # the place
+    await walk(
+        user,
+        [
+            ("guru.ask_age", "tap", "report.skip"),
+            ("guru.ask_grade", "tap", "report.skip"),
+            ("guru.ask_consent", "tap", "report.skip"),
+            ("report.ask_category", "tap", "category.lainnya"),
+        ],
+    )
     [too_long] = await user.ask("panjang " * 400)
     assert "batasnya 2000" in too_long.plain
-    await user.ask("Cerita yang cukup pendek.")
-    await user.tap("Tidak tahu")
+    [ask_parents] = await user.ask("Cerita yang cukup pendek.")
+    await walk(
+        user,
+        [
+            ("guru.ask_parents", "tap", "report.skip"),
+            ("evidence.ask", "tap", "report.skip"),
+            ("report.ask_platform", "tap", "report.skip"),
+            ("report.ask_when", "tap", "when.tidak_tahu"),
+            ("guru.ask_contact", "tap", "contact.tidak"),
+        ],
+    )
     [summary] = await user.tap("Tidak usah")
     assert "Guru BK" in summary.plain and "Tempat: Tidak diketahui" in summary.plain
     await submit_unrouted(user)
@@ -243,8 +249,7 @@ async def test_place_from_the_lists_and_a_kecamatan_by_name(running_bot: Running
     await user.ask("/start", n=2)
     await user.tap("Lapor", n=2)
     await user.tap("Masyarakat umum")
-    await user.tap("Tidak")
-    await user.tap("Lainnya")
+    await walk(user, ANSWERED["umum"][:6])
     [provinces] = await user.tap("Pilih dari daftar provinsi")
     assert "Pilih provinsi" in provinces.plain and provinces.buttons[-2] == ["Berikutnya »"]
     [page2] = await user.tap("Berikutnya »")
