@@ -185,7 +185,8 @@ def _on_command(out: Outcome, inp: Input) -> None:
 
 def _explain_unexpected(out: Outcome, inp: Input) -> None:
     if inp.kind == "media" and inp.text in report.MOVING_PICTURES:
-        out.replies.append(Reply(N_("evidence.video_refused")))
+        draft = out.state.get("report") or {}
+        out.replies.append(Reply(report.for_role(draft.get("a", {}), N_("evidence.video_refused"))))
         out.effects.append(Effect("delete_input"))
     elif inp.kind == "media":
         out.replies.append(Reply(N_("conv.media_not_accepted")))

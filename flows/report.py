@@ -160,9 +160,24 @@ WORDING = {
     ("korban", "age"): N_("victim.ask_age"),
     ("korban", "category"): N_("victim.ask_category"),
     ("korban", "narrative"): N_("victim.ask_narrative"),
+    ("korban", "updates"): N_("victim.ask_updates"),
     ("guru_bk", "age"): N_("guru.ask_age"),
     ("guru_bk", "narrative"): N_("guru.ask_observed"),
 }
+
+PLACE_WORDING = {"guru_bk": N_("guru.ask_place"), "korban": N_("victim.ask_place")}
+# A victim is never told off: the evidence rules in words that cannot read as blame.
+VICTIM_EVIDENCE = {
+    N_("evidence.warning"): N_("victim.evidence_warning"),
+    N_("evidence.ask"): N_("victim.evidence_ask"),
+    N_("evidence.video_refused"): N_("victim.video_refused"),
+}
+
+
+def for_role(a: Mapping[str, Any], msgid: str) -> str:
+    """The victim's own wording of an evidence message, else the message itself."""
+    return VICTIM_EVIDENCE.get(msgid, msgid) if a.get("role") == "korban" else msgid
+
 
 # Each role's questions, in order. "summary" follows the last.
 PATHS = {
@@ -278,8 +293,8 @@ def _question(step: str, a: Mapping[str, Any]) -> str:
 def prompt(r: Draft) -> Reply:
     """The question the draft is waiting on, with its buttons."""
     reply = _prompt(r)
-    if r["step"] == "place" and r["a"].get("role") == "guru_bk":
-        reply = Reply(N_("guru.ask_place"), reply.params, reply.choices)
+    if r["step"] == "place" and (msgid := PLACE_WORDING.get(r["a"].get("role", ""))):
+        reply = Reply(msgid, reply.params, reply.choices)
     if r["a"].get("role") == "korban" and r["step"] != "role":
         # A visible way out on every step of a victim's conversation.
         return Reply(reply.msgid, reply.params, [*reply.choices, [Choice(WIPE, N_("victim.wipe"))]])
@@ -333,7 +348,7 @@ def _evidence_prompt(r: Draft) -> Reply:
     ev = r.get("ev") or {}
     items, images = ev.get("items", []), ev.get("images", [])
     if not items and not images:
-        return Reply(N_("evidence.ask"), {}, [_skip_row()])
+        return Reply(for_role(r["a"], N_("evidence.ask")), {}, [_skip_row()])
     rows = [
         [Choice(EVIDENCE_DONE, N_("evidence.done"))],
         [Choice(EVIDENCE_CLEAR, N_("evidence.clear"))],
@@ -426,7 +441,7 @@ def _go(r: Draft, step: str) -> Step:
     if step == "evidence":
         # Adding to what was given before (Ubah) starts from it.
         r["ev"] = r["a"].pop("evidence", None) or r.get("ev") or {"items": [], "images": []}
-        return [Reply(N_("evidence.warning")), prompt(r)], []
+        return [Reply(for_role(r["a"], N_("evidence.warning"))), prompt(r)], []
     return [prompt(r)], []
 
 
@@ -547,7 +562,8 @@ def _on_evidence(r: Draft, inp: Input) -> Step | None:
     if inp.kind == "media":
         if inp.text in MOVING_PICTURES:
             # Out of the chat at once: a video of abuse must not sit there a moment longer.
-            return [Reply(N_("evidence.video_refused")), prompt(r)], [Effect("delete_input")]
+            refused = Reply(for_role(r["a"], N_("evidence.video_refused")))
+            return [refused, prompt(r)], [Effect("delete_input")]
         if inp.text != "photo" or not inp.ref:
             return [Reply(N_("evidence.media_refused")), prompt(r)], []
         if len(ev["images"]) >= EVIDENCE_MAX_IMAGES:

@@ -194,7 +194,7 @@ def test_answers_are_kept_in_the_draft() -> None:
         ),
         (
             ["/lapor", "[role:korban]", "[safe:tidak]"],
-            ["report.urgent_help", "victim.reassure", "report.ask_place"],
+            ["report.urgent_help", "victim.reassure", "victim.ask_place"],
             "place",
         ),
         # a victim: safety, reassurance, then what they want; "Hapus percakapan" asks first
@@ -205,7 +205,7 @@ def test_answers_are_kept_in_the_draft() -> None:
         ),
         (
             ["/lapor", "[role:korban]", "[skip]", "[purpose:bicara]", "[skip]"],
-            ["report.ask_place"],
+            ["victim.ask_place"],
             "place",
         ),
         (["/lapor", "[role:korban]", "[wipe]"], ["wipe.confirm"], "safe"),

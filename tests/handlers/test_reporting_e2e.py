@@ -33,7 +33,7 @@ async def report_until_summary(
     await act(user, "tap", role)
     key = ROLE_MSGIDS[role]
     rows = URGENT[key] if urgent else ANSWERED[key]
-    [summary] = await walk(user, [*rows, updates_row(updates)])
+    [summary] = await walk(user, [*rows, updates_row(updates, key)])
     assert summary.buttons[:2] == [["Kirim"], ["Ubah", "Batal"]]
     if key == "korban":
         assert summary.buttons[2:] == [["🗑 Hapus percakapan"]]

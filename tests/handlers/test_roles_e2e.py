@@ -22,8 +22,9 @@ from tests.handlers.test_staff_e2e import (
 from tests.handlers.walks import (
     ANSWERED,
     NARRATIVE,
-    PLACE,
+    ROLE_PLACE,
     URGENT,
+    VICTIM_PLACE,
     Row,
     act,
     label,
@@ -47,9 +48,9 @@ def with_evidence(rows: list[Row]) -> list[Row]:
     MiChat link names the platform, so that question is not asked."""
     out: list[Row] = []
     for row in rows:
-        if row[0] == "evidence.ask":
+        if row[0] in ("evidence.ask", "victim.evidence_ask"):
             out += [
-                ("evidence.ask", "say", LINK),
+                (row[0], "say", LINK),
                 ("evidence.collected", "photo", ""),
                 ("evidence.collected", "tap", "evidence.done"),
             ]
@@ -84,7 +85,7 @@ async def test_each_role_walks_its_whole_path(
         assert first[-1].buttons[-1] == [label("victim.wipe", locale)]
         assert first[-1].buttons[-2] == [label("report.skip", locale)]
     rows = with_evidence(ANSWERED[role]) if role != "guru_bk" else ANSWERED[role]
-    got = await walk(user, [*rows, updates_row(True)], locale)
+    got = await walk(user, [*rows, updates_row(True, role)], locale)
     summary = got[-1]
     assert summary.buttons[0] == [label("summary.submit", locale)]
     assert NARRATIVE in summary.plain and "Kabupaten Sidoarjo, Jawa Timur" in summary.plain
@@ -124,10 +125,10 @@ def skip_rows(role: str) -> list[Row]:
     rows: list[Row] = []
     for step in report.PATHS[role][1:]:
         if step == "place":
-            question = "guru.ask_place" if role == "guru_bk" else "report.ask_place"
-            rows.append((question, "tap", "place.unknown"))
+            rows.append((ROLE_PLACE[role][0][0], "tap", "place.unknown"))
         elif step == "evidence":
-            rows.append(("evidence.ask", "tap", "report.skip"))
+            question = "victim.evidence_ask" if role == "korban" else "evidence.ask"
+            rows.append((question, "tap", "report.skip"))
         elif step == "contact":
             rows.append(("guru.ask_contact", "tap", "contact.tidak"))
         else:
@@ -152,57 +153,68 @@ async def test_every_question_after_the_role_can_be_skipped(
     assert t.details == {}
 
 
+@pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("role", ROLES)
 async def test_a_child_in_danger_gets_numbers_at_once_and_the_fewest_steps(
-    running_bot: RunningBot, role: str
+    running_bot: RunningBot, role: str, locale: str
 ) -> None:
-    user = running_bot.api.user(5560004)
-    await start_report(user, ROLE_LABEL[role])
+    user = running_bot.api.user(5560004, language_code=locale)
+    await start_report(user, ROLE_LABEL[role], locale)
     danger_row, *rest = URGENT[role]
-    got = await act(user, *danger_row[1:])
+    got = await act(user, *danger_row[1:], locale)
     help_now = got[0]
     for number in ("110", "112", "129", "08111-129-129"):
         assert number in help_now.plain
     assert help_now.button_data == {"💬 WhatsApp SAPA 129": "url:https://wa.me/628111129129"}
-    [summary] = await walk(user, [*rest, updates_row(True)])
-    assert "Kirim" in summary.labels
-    await send_report(user, "id")
+    [summary] = await walk(user, [*rest, updates_row(True, role)], locale)
+    assert label("summary.submit", locale) in summary.labels
+    await send_report(user, locale)
     [t] = await tickets(running_bot)
     assert t.urgent and t.region_code == "35.15" and t.narrative == NARRATIVE
 
 
+@pytest.mark.parametrize("locale", LOCALES)
 async def test_evidence_link_screenshot_video_and_only_the_holder_opens_images(
-    running_bot: RunningBot,
+    running_bot: RunningBot, locale: str
 ) -> None:
     api = running_bot.api
     koor = await connected_coordinator(running_bot)
     petugas_view = api.user(8002, first_name="Andi")  # not staff: cannot open anything
-    reporter = api.user(5560005, first_name="Siti", username="siti_ev")
-    await start_report(reporter, "role.umum")
+    reporter = api.user(5560005, first_name="Siti", username="siti_ev", language_code=locale)
+    await start_report(reporter, "role.umum", locale)
     rows = ANSWERED["umum"]
     upto = rows.index(("evidence.ask", "tap", "report.skip"))
-    warning, ask_evidence = await walk(reporter, rows[:upto])
-    assert "Jangan pernah mengirim foto atau video seksual anak" in warning.plain
-    assert "tautan" in ask_evidence.plain and ask_evidence.buttons == [["Lewati"]]
+    warning, ask_evidence = await walk(reporter, rows[:upto], locale)
+    never = {"id": "Jangan pernah mengirim foto atau video seksual anak", "en": "Never send sexual"}
+    assert never[locale] in warning.plain
+    assert ask_evidence.buttons == [[label("report.skip", locale)]]
 
-    [kept] = await act(reporter, "say", "wa.me/6281234567890 dan grup Open BO Sidoarjo")
+    [kept] = await act(reporter, "say", "wa.me/6281234567890 dan grup Open BO Sidoarjo", locale)
     assert "https://wa.me/6281234567890" in kept.plain and "grup Open BO Sidoarjo" in kept.plain
     # A video is refused, said why, and taken out of the chat at once.
     await reporter.send_media("video")
     refused, again = await until_prompt(reporter)
-    assert "Video tidak diterima" in refused.plain and "Tersimpan" in again.plain
+    assert words("evidence.video_refused", locale) == refused.plain
+    assert words("evidence.collected", locale).split("\n")[0] in again.plain
     [video] = [m for m in api.history(reporter.id) if m.kind == "video"]
     await until(lambda: video.deleted)
     await reporter.send_media("photo")
     taken, _ = await until_prompt(reporter)
-    assert "Tangkapan layar diterima" in taken.plain
-    [ask_place] = await act(reporter, "tap", "evidence.done")  # WhatsApp: no platform question
-    assert "Di mana" in ask_place.plain
-    await walk(reporter, [*rows[upto + 2 :], updates_row(True)])
-    await act(reporter, "tap", "summary.submit")
+    assert words("evidence.image_kept", locale) == taken.plain
+    # WhatsApp is in the link: no platform question.
+    [ask_place] = await act(reporter, "tap", "evidence.done", locale)
+    assert words("report.ask_place", locale).split("\n")[0] in ask_place.plain
+    await walk(reporter, [*rows[upto + 2 :], updates_row(True)], locale)
+    await act(reporter, "tap", "summary.submit", locale)
 
     card = await group_message(api, "Laporan PPA-")
     assert "https://wa.me/6281234567890" in card.plain
+    [card_call] = [
+        c
+        for c in api.calls_of("sendMessage")
+        if c.params["chat_id"] == GROUP and "wa.me" in c.params.get("text", "")
+    ]
+    assert card_call.params["link_preview_options"] == {"is_disabled": True}
     assert "📎 1 gambar terlampir (tidak ditampilkan)" in card.plain
     assert ["🔒 Buka gambar (khusus pemegang)"] in card.buttons
     # Not the holder yet: nothing opens, and no photo ever goes to the group.
@@ -271,9 +283,9 @@ async def test_a_victim_can_ask_for_a_counsellor_instead_of_a_report(
         [
             ("victim.ask_purpose", "tap", "purpose.bicara"),
             ("victim.ask_age", "tap", "age.16_17"),
-            *PLACE,
+            *VICTIM_PLACE,
             ("victim.ask_narrative", "say", "Aku mau cerita dulu."),
-            updates_row(True),
+            updates_row(True, "korban"),
         ],
     )
     assert "Keperluan: Bicara dengan konselor dulu" in summary.plain
@@ -290,7 +302,7 @@ async def test_hapus_percakapan_deletes_both_sides_code_included(
     api = running_bot.api
     victim = api.user(5560008, language_code=locale)
     await start_report(victim, "role.korban", locale)
-    await walk(victim, [*URGENT["korban"], updates_row(False)], locale)
+    await walk(victim, [*URGENT["korban"], updates_row(False, "korban")], locale)
     code, _ = await send_report(victim, locale)
     await start_report(victim, "role.korban", locale)
     [confirm] = await act(victim, "tap", "victim.wipe", locale)

@@ -87,6 +87,8 @@ PLACE = [
     ("place.ask_district", "tap", "place.skip"),
 ]
 GURU_PLACE = [("guru.ask_place", "say", "sidoarjo"), *PLACE[1:]]
+VICTIM_PLACE = [("victim.ask_place", "say", "sidoarjo"), *PLACE[1:]]
+ROLE_PLACE = {"umum": PLACE, "keluarga": PLACE, "guru_bk": GURU_PLACE, "korban": VICTIM_PLACE}
 
 # Every question answered, evidence skipped: the quickest full path of each role.
 ANSWERED: dict[str, list[Row]] = {
@@ -133,9 +135,9 @@ ANSWERED: dict[str, list[Row]] = {
         ("victim.ask_purpose", "tap", "purpose.lapor"),
         ("victim.ask_age", "tap", "age.16_17"),
         ("victim.ask_category", "tap", "category.prostitusi_online"),
-        ("evidence.ask", "tap", "report.skip"),
+        ("victim.evidence_ask", "tap", "report.skip"),
         ("report.ask_platform", "tap", "platform.michat"),
-        *PLACE,
+        *VICTIM_PLACE,
         ("victim.ask_narrative", "say", NARRATIVE),
         ("report.ask_when", "tap", "when.hari_ini"),
     ],
@@ -151,7 +153,7 @@ URGENT: dict[str, list[Row]] = {
         ("victim.ask_safe", "tap", "safe.tidak")
         if role == "korban"
         else ("report.ask_danger", "tap", "danger.ya"),
-        *(GURU_PLACE if role == "guru_bk" else PLACE),
+        *ROLE_PLACE[role],
         (NARRATIVE_QUESTION[role], "say", NARRATIVE),
     ]
     for role in ANSWERED
@@ -164,5 +166,6 @@ ROLE_MSGIDS = {
 }
 
 
-def updates_row(on: bool) -> Row:
-    return ("report.ask_updates", "tap", "updates.ya" if on else "updates.tidak")
+def updates_row(on: bool, role: str = "umum") -> Row:
+    question = "victim.ask_updates" if role == "korban" else "report.ask_updates"
+    return (question, "tap", "updates.ya" if on else "updates.tidak")
