@@ -379,7 +379,8 @@ def _markdown(
         f" (mean {PEOPLE.think_mean:.0f} s), {PEOPLE.window:.0f} s"
         f" window after {PEOPLE.warmup:.0f} s; (d) {DRAFTS:,} open drafts, two batches of"
         f" {RESUME_BATCH:,} reporters resuming theirs (one message each, 200 at a time).",
-        "- A report flow is 13 updates: /start … Kirim, then `/status CODE`. The echo bot gets the"
+        f"- A report flow is {len(REPORT_FLOW)} updates: /start … Kirim (the public's path, a link"
+        " as evidence), then `/status CODE`. The echo bot gets the"
         " same inputs (texts and button presses) and answers each with one message.",
         "- Latency: from getUpdates handing the update to the bot until the bot's first"
         " sendMessage/editMessageText to that chat. CPU: 100% = one core. Harness = this process"

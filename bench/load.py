@@ -31,7 +31,11 @@ REPORT_FLOW: tuple[Step, ...] = (
     Step("tap", "Lapor", 2),
     Step("tap", "Masyarakat umum", 1),
     Step("tap", "Tidak", 1),
+    Step("tap", "Tetangga/kenalan", 1),
     Step("tap", "Prostitusi online anak", 1),
+    Step("tap", "Iklan/tawaran daring", 2),  # the evidence warning, then the question
+    Step("text", "t.me/penawar_anak_sby @penawar_anak", 1),
+    Step("tap", "Selesai", 1),  # the link says Telegram: no platform question
     Step("text", "sidoarjo", 1),
     Step("tap", "Kabupaten Sidoarjo, Jawa Timur", 1),
     Step("tap", "Lewati", 1),

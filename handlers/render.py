@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -74,3 +75,20 @@ class Renderer:
             [Button(self.label(c, locale), c.key, c.url) for c in row] for row in reply.choices
         ]
         return Rendered(self.text(reply, locale), buttons)
+
+
+def keyboard(rows: list[list[Button]]) -> dict[str, Any] | None:
+    """Rendered buttons as Bot API JSON: link buttons carry a url, the rest callback data."""
+    if not rows:
+        return None
+    return {
+        "inline_keyboard": [
+            [
+                {"text": b.label, "url": b.url}
+                if b.url
+                else {"text": b.label, "callback_data": b.key}
+                for b in row
+            ]
+            for row in rows
+        ]
+    }

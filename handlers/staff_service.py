@@ -20,7 +20,7 @@ from flows.casework import STATUS_LABELS, STATUS_MEANINGS, StaffKey
 from flows.core import N_, Choice, Msg, Param, Reply, Stamp
 from flows.report import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
 from handlers.locks import KeyedLocks
-from handlers.render import Renderer
+from handlers.render import Renderer, keyboard
 from storage import conversations as convo_store
 from storage import followup, outbox, staff
 from storage.crypto import Keys
@@ -110,7 +110,7 @@ class Announcer:
         images = len((ticket.details or {}).get("images", []))
         reply = casework.card(ticket.id, params, ticket.status, images)
         rendered = self.renderer.render(reply, "id")
-        return rendered.text, _markup(rendered.buttons)
+        return rendered.text, keyboard(rendered.buttons)
 
     async def _targets(self, session: AsyncSession, upt: Upt) -> list[tuple[int, bool]]:
         if upt.telegram_chat_id is not None:
@@ -300,7 +300,7 @@ class Announcer:
             self.keys,
             chat_id=int(ticket.reporter_chat_id),
             method="sendMessage",
-            payload=_message(text, _markup(rendered[-1].buttons)),
+            payload=_message(text, keyboard(rendered[-1].buttons)),
             purpose=purpose,
             ticket_id=ticket.id,
         )
@@ -315,25 +315,9 @@ class Announcer:
             self.keys,
             chat_id=chat_id,
             method="sendMessage",
-            payload=_message(rendered.text, _markup(rendered.buttons)),
+            payload=_message(rendered.text, keyboard(rendered.buttons)),
             purpose=purpose,
         )
-
-
-def _markup(buttons: list) -> dict | None:  # type: ignore[type-arg]
-    if not buttons:
-        return None
-    return {
-        "inline_keyboard": [
-            [
-                {"text": b.label, "url": b.url}
-                if b.url
-                else {"text": b.label, "callback_data": b.key}
-                for b in row
-            ]
-            for row in buttons
-        ]
-    }
 
 
 def _message(text: str, markup: dict | None) -> dict:  # type: ignore[type-arg]

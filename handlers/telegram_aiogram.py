@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
@@ -10,9 +9,6 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.enums import ContentType
 from aiogram.exceptions import (
     TelegramAPIError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
 )
 from aiogram.types import (
     BotCommand,
@@ -28,10 +24,11 @@ from aiogram.types import (
 )
 
 from flows.core import N_, Input
-from handlers.render import Button, Renderer
+from handlers.render import Button, Renderer, keyboard
 from handlers.service import Incoming, ReporterService, Response, SendFn
 from handlers.shell import plain as plain_text
 from handlers.staff_service import Direct, SendDirect, StaffEvent, StaffService
+from handlers.telegram_raw import RawApi
 
 log = logging.getLogger(__name__)
 
@@ -80,52 +77,32 @@ def _markup(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
     )
 
 
-async def _send_one(
-    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, attempts: int
-) -> bool:
-    for attempt in range(1, attempts + 1):
-        try:
-            await bot.send_message(
-                chat_id,
-                text,
-                parse_mode="HTML",
-                reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
-            )
-            return True
-        except TelegramRetryAfter as e:
-            delay: float = e.retry_after
-        except (TelegramNetworkError, TelegramServerError):
-            delay = 0.5 * attempt
-        except TelegramAPIError as e:
-            log.warning("sendMessage refused: %s", type(e).__name__)
-            return False
-        if attempt < attempts:
-            await asyncio.sleep(min(delay, 30))
-    log.warning("sendMessage failed after %d attempts", attempts)
-    return False
-
-
-def sender(bot: Bot, renderer: Renderer, chat_id: int, message_id: int | None) -> SendFn:
+def sender(raw: RawApi, renderer: Renderer, chat_id: int, message_id: int | None) -> SendFn:
     async def send(response: Response) -> bool:
         # The code leaves the chat before the answer arrives, so it never sits there twice.
         if response.delete_input and message_id is not None:
-            try:
-                await bot.delete_message(chat_id, message_id)
-            except TelegramAPIError as e:  # too old, already gone: nothing to protect then
-                log.info("could not delete a message holding a code: %s", type(e).__name__)
+            gone = await raw.call("deleteMessage", {"chat_id": chat_id, "message_id": message_id})
+            if not gone.ok:  # too old, already gone: nothing to protect then
+                log.info("could not delete a message holding a code (%s)", gone.error[:60])
         if response.wipe is not None:
             ids = list(response.wipe)
             for start in range(0, len(ids), 100):  # deleteMessages takes at most 100 ids
-                try:
-                    await bot.delete_messages(chat_id, ids[start : start + 100])
-                except TelegramAPIError as e:
-                    log.info("could not delete part of a chat: %s", type(e).__name__)
+                part = {"chat_id": chat_id, "message_ids": ids[start : start + 100]}
+                if not (await raw.call("deleteMessages", part)).ok:
+                    log.info("could not delete part of a chat")
         delivered = True
         attempts = CODE_SEND_ATTEMPTS if response.carries_code else 2
         for reply in response.replies:
             out = renderer.render(reply, response.locale)
-            delivered &= await _send_one(bot, chat_id, out.text, _markup(out.buttons), attempts)
+            payload: dict[str, object] = {
+                "chat_id": chat_id,
+                "text": out.text,
+                "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True},
+            }
+            if out.buttons:
+                payload["reply_markup"] = keyboard(out.buttons)
+            delivered &= await raw.send(payload, attempts)
         return delivered
 
     return send
@@ -229,7 +206,9 @@ def reporter_router(
             language_code=user.language_code,
             chat_id=message.chat.id,
         )
-        await service.handle(incoming, sender(bot, renderer, message.chat.id, message.message_id))
+        await service.handle(
+            incoming, sender(RawApi(bot), renderer, message.chat.id, message.message_id)
+        )
 
     async def on_group(message: Message, bot: Bot, event_update: Update) -> None:
         user = message.from_user
@@ -288,9 +267,9 @@ def reporter_router(
             language_code=query.from_user.language_code,
             chat_id=chat.id,
         )
-        await service.handle(incoming, sender(bot, renderer, chat.id, None))
-        with contextlib.suppress(TelegramAPIError):  # the spinner stops by itself anyway
-            await query.answer()
+        raw = RawApi(bot)
+        await service.handle(incoming, sender(raw, renderer, chat.id, None))
+        await raw.call("answerCallbackQuery", {"callback_query_id": query.id})
 
     return router
 
