@@ -7,8 +7,7 @@ exits non-zero when a target of issue 6 is missed.
 Knobs (environment): BENCH_SCALE (default 1.0) scales the measuring windows,
 BENCH_REPORTERS_B the reporters of scenario (b), BENCH_TICKETS the tickets of (c),
 BENCH_RESULTS where the markdown goes, BENCH_PROFILE=1 runs py-spy on the report bot during
-(a) and adds its hot spots to the results, BENCH_PIN=1 runs the report bot through
-bench/pinned_run.py (an experiment: aiogram's Response[T] classes kept alive).
+(a) and adds its hot spots to the results.
 """
 
 from __future__ import annotations
@@ -60,12 +59,7 @@ REPORTERS_B = int(os.environ.get("BENCH_REPORTERS_B", "1000"))
 TICKETS = int(os.environ.get("BENCH_TICKETS", "1000000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 PROFILE_FILE = Path(tempfile.gettempdir()) / "lapor-bench-profile.txt"
-# BENCH_PIN=1: an experiment, not the product as shipped (see bench/pinned_run.py).
-REPORT_CMD = (
-    [sys.executable, "-m", "bench.pinned_run"]
-    if os.environ.get("BENCH_PIN", "") not in ("", "0")
-    else [str(BIN / "lapor-ppa"), "run"]
-)
+REPORT_CMD = [str(BIN / "lapor-ppa"), "run"]
 DRAFTS = 10_000
 RESUME_BATCH = 2_000
 
