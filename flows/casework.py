@@ -76,12 +76,12 @@ def parse_key(data: str) -> StaffKey | None:
     parts = data.split(":")
     if len(parts) not in (3, 4) or parts[0] != "s" or parts[1] not in ACTIONS:
         return None
-    if not parts[2].isdigit() or len(parts[2]) > 12:
+    if not (parts[2].isascii() and parts[2].isdigit()) or len(parts[2]) > 12:
         return None
     arg = parts[3] if len(parts) == 4 else ""
     if parts[1] == "set" and arg not in STATUSES:
         return None
-    if parts[1] == "to" and not (arg.isdigit() and len(arg) <= 12):
+    if parts[1] == "to" and not (arg.isascii() and arg.isdigit() and len(arg) <= 12):
         return None
     return StaffKey(parts[1], int(parts[2]), arg)
 
@@ -113,12 +113,19 @@ def card_buttons(
     return extra + rows
 
 
-def card(ticket_id: int, params: Mapping[str, Param], status: str, images: int = 0) -> Reply:
+def card(
+    ticket_id: int,
+    params: Mapping[str, Param],
+    status: str,
+    images: int = 0,
+    evidence_cut: bool = False,
+) -> Reply:
     """The ticket as staff see it: never the reporter's code, id, name or chat, never an
     image (only how many there are). A long story is cut short; "Selengkapnya" shows it all."""
     narrative = params.get("narrative", "")
-    more = isinstance(narrative, str) and len(narrative) > CARD_NARRATIVE_MAX
-    if more and isinstance(narrative, str):
+    long_story = isinstance(narrative, str) and len(narrative) > CARD_NARRATIVE_MAX
+    more = long_story or evidence_cut
+    if long_story and isinstance(narrative, str):
         params = {**params, "narrative": narrative[:CARD_NARRATIVE_MAX].rstrip() + "…"}
     params = {**params, "images": Msg(N_("card.images"), {"count": str(images)}) if images else ""}
     return Reply(N_("card.text"), params, card_buttons(ticket_id, status, more, images))

@@ -189,7 +189,10 @@ def _explain_unexpected(out: Outcome, inp: Input) -> None:
         out.replies.append(Reply(report.for_role(draft.get("a", {}), N_("evidence.video_refused"))))
         out.effects.append(Effect("delete_input"))
     elif inp.kind == "media":
-        out.replies.append(Reply(N_("conv.media_not_accepted")))
+        draft = out.state.get("report") or {}
+        out.replies.append(
+            Reply(report.for_role(draft.get("a", {}), N_("conv.media_not_accepted")))
+        )
     elif inp.kind == "choice":
         out.replies.append(Reply(N_("conv.stale_button")))
     elif inp.kind == "text" and inp.text.strip():
@@ -263,7 +266,7 @@ def _on_info_choice(out: Outcome, key: str) -> None:
     page = key.removeprefix("info:")
     if page == "close":
         _resume(out)
-    elif page.isdigit() and int(page) < len(info.PAGES):
+    elif page.isascii() and page.isdigit() and int(page) < len(info.PAGES):
         out.replies.append(info_page(int(page), out.state["report"] is not None))
     else:
         out.replies.append(Reply(N_("conv.stale_button")))
@@ -317,7 +320,8 @@ def _on_followup_choice(out: Outcome, key: str) -> None:
         return
     stop = len(parts) == 3 and parts[1] == "stop"
     ticket = parts[-1]
-    if len(parts) not in (2, 3) or not ticket.isdigit() or (len(parts) == 3 and not stop):
+    numeric = ticket.isascii() and ticket.isdigit() and len(ticket) <= 12
+    if len(parts) not in (2, 3) or not numeric or (len(parts) == 3 and not stop):
         out.replies.append(Reply(N_("conv.stale_button")))
         _resume(out)
         return
@@ -362,7 +366,8 @@ def _on_feedback_choice(out: Outcome, key: str) -> None:
         _after_status(out)
         return
     parts = key.split(":")
-    if len(parts) == 3 and parts[1].isdigit() and parts[2] in ("1", "2", "3", "4", "5"):
+    numeric = parts[1].isascii() and parts[1].isdigit() and len(parts[1]) <= 12
+    if len(parts) == 3 and numeric and parts[2] in ("1", "2", "3", "4", "5"):
         out.effects.append(
             Effect("rate_service", {"ticket_id": int(parts[1]), "score": int(parts[2])})
         )

@@ -26,6 +26,8 @@ SCHOOL_MAX = 150
 CONTACT_MAX = 300
 EVIDENCE_MAX_ITEMS = 20
 EVIDENCE_MAX_IMAGES = 5
+EVIDENCE_MAX_CHARS = 3000  # all items together: the full list fits one Telegram message
+EVIDENCE_SHOWN_CHARS = 1000  # on a card or summary; the rest is counted (Selengkapnya)
 WHATSAPP_SAPA = "https://wa.me/628111129129"
 SKIP = "skip"
 WIPE = "wipe"
@@ -171,6 +173,7 @@ VICTIM_EVIDENCE = {
     N_("evidence.warning"): N_("victim.evidence_warning"),
     N_("evidence.ask"): N_("victim.evidence_ask"),
     N_("evidence.video_refused"): N_("victim.video_refused"),
+    N_("conv.media_not_accepted"): N_("victim.media_not_accepted"),
 }
 
 
@@ -241,7 +244,21 @@ def new_draft() -> Draft:
 
 
 def is_urgent(a: Mapping[str, Any]) -> bool:
-    return a.get("danger") == "ya" or a.get("safe") == "tidak"
+    """A child in danger now; a victim answers for themself ("are you safe?")."""
+    if a.get("role") == "korban":
+        return a.get("safe") == "tidak"
+    return a.get("danger") == "ya"
+
+
+def role_steps(a: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every question the role has, asked or not: what the summary shows, Ubah offers and the
+    ticket keeps. The urgent and counselling paths only ask fewer of them."""
+    role = a.get("role")
+    if role not in PATHS:
+        return ("role",)
+    if role == "korban" and a.get("purpose") == "bicara" and not is_urgent(a):
+        return COUNSEL_PATH
+    return PATHS[role]
 
 
 def path(a: Mapping[str, Any]) -> tuple[str, ...]:
@@ -330,7 +347,7 @@ def _prompt(r: Draft) -> Reply:
     if step == "summary":
         return summary(r)
     if step == "edit_menu":
-        steps = [s for s in path(a) if s in FIELD_LABELS]
+        steps = [s for s in role_steps(a) if s in FIELD_LABELS]
         rows = _rows([Choice(f"edit:{s}", FIELD_LABELS[s]) for s in steps], 2)
         return Reply(N_("report.ask_edit"), choices=[*rows, [Choice("edit:back", N_("edit.back"))]])
     if step == "confirm_cancel":
@@ -360,8 +377,28 @@ def _evidence_prompt(r: Draft) -> Reply:
     )
 
 
-def _evidence_text(items: list[dict[str, Any]]) -> str:
-    return "\n".join(f"• {evidence.from_dict(i).value}" for i in items)
+def _evidence_text(items: list[dict[str, Any]], limit: int = EVIDENCE_SHOWN_CHARS) -> Param:
+    """The items one per line; past `limit` characters the rest is only counted, so a card
+    or summary stays inside Telegram's 4 096 characters."""
+    lines: list[str] = []
+    used = 0
+    for item in items:
+        line = f"• {evidence.from_dict(item).value}"
+        if lines and used + len(line) > limit:
+            rest = len(items) - len(lines)
+            return Msg(N_("evidence.more"), {"shown": "\n".join(lines), "count": str(rest)})
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
+def evidence_cut(d: Mapping[str, Any]) -> bool:
+    """True when a ticket's evidence is longer than a card shows."""
+    return isinstance(_evidence_text(d.get("evidence") or []), Msg)
+
+
+def full_evidence(d: Mapping[str, Any]) -> Param:
+    return _evidence_text(d.get("evidence") or [], limit=EVIDENCE_MAX_CHARS * 2)
 
 
 def urgent_help() -> Reply:
@@ -385,7 +422,7 @@ def field_rows(a: Mapping[str, Any], *, skipped: bool, steps: tuple[str, ...] = 
     """The answers as "label: value" lines, in the order they were asked. The story and the
     evidence have their own blocks; the place is shown by whoever knows place names."""
     rows: list[tuple[str, Param]] = []
-    for step in steps or path(a):
+    for step in steps or role_steps(a):
         if step in ("narrative", "evidence", "place", "role", "contact_text"):
             continue
         if step not in a or (a[step] is None and not skipped):
@@ -411,7 +448,7 @@ def summary(r: Draft) -> Reply:
             "role": Msg(ROLE_LABELS[a["role"]]),
             "place": place_text,
             "fields": field_rows(a, skipped=True),
-            "evidence": _evidence_text(ev.get("items", [])) or "—",
+            "evidence": _evidence_text(ev.get("items", [])) or Msg(N_("summary.skipped")),
             "images": str(len(ev.get("images", []))),
             "narrative": a.get("narrative") or Msg(N_("summary.skipped")),
         },
@@ -425,7 +462,11 @@ def summary(r: Draft) -> Reply:
 def repair(r: Draft) -> None:
     """Put a draft whose step is unknown or whose answers are incomplete (a state saved by
     another version) back at its first unanswered question; answers are kept."""
-    r.setdefault("a", {})
+    a = r.setdefault("a", {})
+    if a.get("role") in ROLES:
+        _set_role(r, a["role"])  # drops answers the role never has (an old danger key, …)
+    else:
+        r["a"] = {}
     r["edit"] = False
     _go(r, first_unanswered(r))
 
@@ -487,7 +528,9 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
     if step == "evidence":
         return _on_evidence(r, inp)
 
-    if inp.kind == "choice" and inp.text == SKIP and step not in ("role", "summary"):
+    if inp.kind == "choice" and inp.text == SKIP and (step in CHOICES or step in TEXTS):
+        if step == "role":
+            return None
         if step in CHOICES:
             return _on_choice(r, step, None)
         a["contact" if step == "contact_text" else step] = None
@@ -507,7 +550,7 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
         if inp.text == "edit:back":
             return _go(r, "summary")
         value = inp.text.removeprefix("edit:")
-        if inp.text.startswith("edit:") and value in path(a):
+        if inp.text.startswith("edit:") and value in role_steps(a):
             r["edit"] = True
             return _go(r, value)
     if step == "confirm_cancel" and inp.text == "cancel:no" and inp.kind == "choice":
@@ -582,18 +625,23 @@ def _on_evidence(r: Draft, inp: Input) -> Step | None:
 
 
 def _add_items(ev: dict[str, Any], text: str) -> int | None:
+    """Adds what the text holds; None when the list is already full (items or characters)."""
     items: list[dict[str, Any]] = ev["items"]
-    if len(items) >= EVIDENCE_MAX_ITEMS:
+    used = sum(len(i["value"]) for i in items)
+    if len(items) >= EVIDENCE_MAX_ITEMS or used >= EVIDENCE_MAX_CHARS:
         return None
     known = {(i["kind"], i["value"]) for i in items}
-    added = 0
+    added = left_out = 0
     for item in evidence.parse(text):
-        if (item.kind, item.value) in known or len(items) >= EVIDENCE_MAX_ITEMS:
+        full = len(items) >= EVIDENCE_MAX_ITEMS or used + len(item.value) > EVIDENCE_MAX_CHARS
+        left_out += full
+        if (item.kind, item.value) in known or full:
             continue
         items.append(evidence.as_dict(item))
         known.add((item.kind, item.value))
+        used += len(item.value)
         added += 1
-    return added
+    return None if left_out and not added else added
 
 
 def wants_cancel(r: Draft, inp: Input) -> bool:
@@ -610,10 +658,11 @@ DETAIL_STEPS = (
 
 
 def details(a: Mapping[str, Any]) -> dict[str, Any]:
-    """What the ticket keeps of the role's own questions: only the asked, answered ones."""
-    asked = path(a)
-    out: dict[str, Any] = {k: a[k] for k in DETAIL_STEPS if k in asked and a.get(k) is not None}
-    ev = a.get("evidence") if "evidence" in asked else None
+    """What the ticket keeps of the role's own questions: every answer given (an urgent report
+    asks fewer questions, but keeps what was answered before or added with Ubah)."""
+    mine = role_steps(a)
+    out: dict[str, Any] = {k: a[k] for k in DETAIL_STEPS if k in mine and a.get(k) is not None}
+    ev = a.get("evidence") if "evidence" in mine else None
     if ev:
         out["evidence"] = list(ev.get("items", []))
         out["images"] = list(ev.get("images", []))
@@ -632,5 +681,7 @@ def detail_rows(d: Mapping[str, Any]) -> Lines:
             rows.append((CARD_FIELDS[step], _value(step, d[step])))
     items = d.get("evidence") or []
     if items:
-        rows.append((N_("card.evidence"), "\n" + _evidence_text(items)))
+        rows.append(
+            (N_("card.evidence"), Msg(N_("card.evidence_block"), {"items": _evidence_text(items)}))
+        )
     return Lines(tuple(rows))

@@ -166,10 +166,11 @@ class ReporterService:
                 state["locale"] = "en" if (inc.language_code or "").startswith("en") else "id"
             if state and state.get("pending_code"):
                 state = await self._reissue_code(session, state, work)
-            if inc.message_id is not None and not state.get("first_msg"):
-                # Private-chat message ids run in one sequence for both sides: the first one
-                # seen is where "Hapus percakapan" starts deleting.
-                state["first_msg"] = inc.message_id
+            if inc.message_id is not None:
+                # Private-chat message ids run in one sequence for both sides: the first and
+                # the newest seen bound what "Hapus percakapan" deletes.
+                state.setdefault("first_msg", inc.message_id)
+                state["last_msg"] = max(int(state.get("last_msg") or 0), inc.message_id)
             out = conversation.step(state, inc.input)
             out = await self._run_effects(session, ref, out, work, inc)
             if work.erased:
@@ -228,10 +229,10 @@ class ReporterService:
             case "submit_report":
                 return await self._submit(session, ref, args["draft"], work, state.get("locale"))
             case "wipe_chat":
-                last = inc.message_id or 0
+                last = max(int(state.get("last_msg") or 0), inc.message_id or 0)
                 first = max(int(state.get("first_msg") or last), last - WIPE_MAX_MESSAGES, 1)
-                # The upper end leaves room for bot messages sent after the pressed one;
-                # Telegram skips ids that do not exist (or are past its 48-hour window).
+                # The upper end leaves room for the bot's answers after the newest message
+                # seen; ids that do not exist are skipped by Telegram.
                 work.wipe = range(first, last + WIPE_AHEAD + 1) if last else None
                 return EffectResult("wiped", {})
             case "erase_reporter":
@@ -294,7 +295,6 @@ class ReporterService:
         state_locale: str | None,
     ) -> EffectResult:
         a = draft["a"]
-        asked = report.path(a)
         where = a.get("place") or {}
         district = a.get("district") or {}
         code = new_code()
@@ -303,11 +303,11 @@ class ReporterService:
             tickets.Submission(
                 draft_key=draft["id"],
                 reporter_role=a["role"],
-                category=(a.get("category") if "category" in asked else None) or "lainnya",
+                category=a.get("category") or "lainnya",
                 urgent=report.is_urgent(a),
                 region_code=where.get("code"),
                 district_code=district.get("code"),
-                occurred=(a.get("when") if "when" in asked else None) or "tidak_tahu",
+                occurred=a.get("when") or "tidak_tahu",
                 narrative=a.get("narrative") or "",
                 details=report.details(a),
                 locale=state_locale or self.default_locale,
@@ -326,7 +326,7 @@ class ReporterService:
                 "case_number": done.case_number,
                 "upt_name": done.upt_name,
                 "connected": done.connected,
-                "counsel": a.get("purpose") == "bicara" and "purpose" in asked,
+                "counsel": a.get("purpose") == "bicara" and not report.is_urgent(a),
             },
         )
 

@@ -107,8 +107,10 @@ class Announcer:
             "status": Msg(STATUS_LABELS[ticket.status]),
             "holder": holder.display_name if holder else Msg(N_("card.unclaimed")),
         }
-        images = len((ticket.details or {}).get("images", []))
-        reply = casework.card(ticket.id, params, ticket.status, images)
+        details = ticket.details or {}
+        images = len(details.get("images", []))
+        cut = report.evidence_cut(details)
+        reply = casework.card(ticket.id, params, ticket.status, images, cut)
         rendered = self.renderer.render(reply, "id")
         return rendered.text, keyboard(rendered.buttons)
 
@@ -527,11 +529,28 @@ class StaffService:
             case "img" | "imgok":
                 return self._images(session, member, ticket, parsed.action, e)
             case "more":
-                full = Reply(
-                    N_("card.full_narrative"),
-                    {"case_number": ticket.case_number, "narrative": ticket.narrative},
+                full = [
+                    Reply(
+                        N_("card.full_narrative"),
+                        {
+                            "case_number": ticket.case_number,
+                            "narrative": ticket.narrative or Msg(N_("card.no_narrative")),
+                        },
+                    )
+                ]
+                if (ticket.details or {}).get("evidence"):
+                    full.append(
+                        Reply(
+                            N_("card.full_evidence"),
+                            {
+                                "case_number": ticket.case_number,
+                                "items": report.full_evidence(ticket.details),
+                            },
+                        )
+                    )
+                return StaffResult(
+                    direct=[Direct(e.chat_id, r, reply_to=e.message_id) for r in full]
                 )
-                return StaffResult(direct=[Direct(e.chat_id, full, reply_to=e.message_id)])
         return StaffResult(toast=Reply(N_("staff.not_allowed")))
 
     def _images(

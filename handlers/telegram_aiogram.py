@@ -84,6 +84,9 @@ def to_input(message: Message) -> Input:
         ref = message.photo[-1].file_id if message.photo else ""
         kind = message.content_type
         kind = kind.value if isinstance(kind, ContentType) else str(kind)
+        mime = (message.document.mime_type or "") if message.document else ""
+        if mime.startswith("video/") or mime == "image/gif":
+            kind = "video"  # a video sent as a file is still a video: refused and deleted
         return Input.of_media(kind, ref, message.caption or "")
     if text.startswith("/") and len(text) > 1:
         head, _, arg = text[1:].partition(" ")
@@ -108,6 +111,18 @@ def _markup(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
     )
 
 
+async def _wipe(raw: RawApi, chat_id: int, ids: list[int]) -> None:
+    """Newest first, 100 at a time (deleteMessages' limit); a refused batch (one message past
+    the 48-hour window, say) is retried one message at a time so the rest still go."""
+    ids = sorted(ids, reverse=True)
+    for start in range(0, len(ids), 100):
+        batch = ids[start : start + 100]
+        if (await raw.call("deleteMessages", {"chat_id": chat_id, "message_ids": batch})).ok:
+            continue
+        for message_id in batch:
+            await raw.call("deleteMessage", {"chat_id": chat_id, "message_id": message_id})
+
+
 def sender(raw: RawApi, renderer: Renderer, chat_id: int, message_id: int | None) -> SendFn:
     async def send(response: Response) -> bool:
         # The code leaves the chat before the answer arrives, so it never sits there twice.
@@ -116,11 +131,7 @@ def sender(raw: RawApi, renderer: Renderer, chat_id: int, message_id: int | None
             if not gone.ok:  # too old, already gone: nothing to protect then
                 log.info("could not delete a message holding a code (%s)", gone.error[:60])
         if response.wipe is not None:
-            ids = list(response.wipe)
-            for start in range(0, len(ids), 100):  # deleteMessages takes at most 100 ids
-                part = {"chat_id": chat_id, "message_ids": ids[start : start + 100]}
-                if not (await raw.call("deleteMessages", part)).ok:
-                    log.info("could not delete part of a chat")
+            await _wipe(raw, chat_id, list(response.wipe))
         delivered = True
         attempts = CODE_SEND_ATTEMPTS if response.carries_code else 2
         for reply in response.replies:

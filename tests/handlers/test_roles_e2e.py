@@ -36,6 +36,7 @@ from tests.handlers.walks import (
 )
 from tests.support import RunningBot, until
 
+PLACE_ROWS = ROLE_PLACE["umum"]
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 LOCALES = ["id", "en"]
 ROLES = list(ANSWERED)
@@ -363,3 +364,52 @@ async def test_info_pages_next_and_back(running_bot: RunningBot, locale: str) ->
     assert [label("info.back_to_report", locale)] in page.buttons
     [again] = await user.tap(label("info.back_to_report", locale))
     assert words("report.ask_danger", locale) in again.plain
+
+
+async def test_hapus_percakapan_from_an_old_confirm_still_reaches_the_newest_messages(
+    running_bot: RunningBot,
+) -> None:
+    api = running_bot.api
+    victim = api.user(5560011)
+    await start_report(victim, "role.korban")
+    await act(victim, "tap", "safe.aman")
+    await act(victim, "tap", "victim.wipe")
+    await act(victim, "tap", "wipe.no")
+    for _ in range(16):  # 48 messages after the confirm, well past any fixed margin
+        await victim.send_media("sticker")
+        await until_prompt(victim)
+    await victim.press(label("wipe.yes", "id"))  # the old confirm, still on screen
+    [done] = await victim.replies(1)
+    assert [m for m in api.chat(victim.id) if not m.deleted] == [done], victim.transcript()
+
+
+async def test_long_evidence_and_a_long_story_still_fit_the_card(running_bot: RunningBot) -> None:
+    api = running_bot.api
+    await connected_coordinator(running_bot)
+    reporter = api.user(5560012)
+    await start_report(reporter, "role.umum")
+    rows = ANSWERED["umum"]
+    upto = rows.index(("evidence.ask", "tap", "report.skip"))
+    await walk(reporter, rows[:upto])
+    links = "\n".join(f"https://t.me/penawar_{n:02d}_" + "z" * 200 for n in range(12))
+    [kept] = await act(reporter, "say", links)
+    assert "… dan" in kept.plain and len(kept.plain) < 4096
+    story = ("Akun-akun ini menawarkan anak setiap malam. " * 60)[:2000]
+    await walk(
+        reporter,
+        [
+            ("evidence.collected", "tap", "evidence.done"),
+            *PLACE_ROWS,
+            ("report.ask_narrative", "say", story),
+            ("report.ask_when", "tap", "when.hari_ini"),
+            updates_row(False),
+        ],
+    )
+    [summary] = await walk(reporter, [])
+    assert len(summary.plain) < 4096 and "… dan" in summary.plain
+    await act(reporter, "tap", "summary.submit")
+    card = await group_message(api, "Laporan PPA-")
+    assert len(card.plain) < 4096 and "… dan" in card.plain
+    await api.user(8001).press_in(GROUP, "Selengkapnya")
+    evidence = await group_message(api, "Bukti laporan")
+    assert evidence.plain.count("https://t.me/penawar_") == 12 and len(evidence.plain) < 4096

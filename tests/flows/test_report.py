@@ -1,0 +1,89 @@
+"""The report draft's own rules: what is kept, what is shown, and repairs of odd drafts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flows import report
+from flows.conversation import step
+from flows.core import Input, Msg
+from tests.flows.test_conversation import TO_PLACE, TO_SUMMARY, run
+
+
+def draft_after(inputs: list[str]) -> dict[str, Any]:
+    state, _, _ = run(inputs)
+    return state["report"]
+
+
+def test_long_evidence_is_capped_when_kept_and_counted_when_shown() -> None:
+    links = [f"https://t.me/akun_{n:03d}_" + "x" * 200 for n in range(30)]
+    r = draft_after([*TO_PLACE[:-2], *links])
+    items = r["ev"]["items"]
+    assert sum(len(i["value"]) for i in items) <= report.EVIDENCE_MAX_CHARS
+    _, shown, _ = run([*TO_PLACE[:-2], *links, "https://t.me/satu_lagi_" + "y" * 250])
+    assert shown[-1] == ["evidence.too_many"]
+    shown_block = report._evidence_prompt(r).params["items"]
+    assert isinstance(shown_block, Msg) and shown_block.msgid == "evidence.more"
+    assert len(str(shown_block.params["shown"])) <= report.EVIDENCE_SHOWN_CHARS
+    assert int(str(shown_block.params["count"])) == len(items) - str(
+        shown_block.params["shown"]
+    ).count("•")
+
+
+def test_an_urgent_report_keeps_what_was_answered_and_ubah_can_add_more() -> None:
+    # Evidence given, then the danger changed to "now" from the summary.
+    r = draft_after([*TO_PLACE[:-2], "wa.me/6281234567890", "[ev:done]", *TO_SUMMARY[-6:]])
+    assert r["step"] == "summary"
+    state = {"v": 1, "mode": "report", "report": r, "locale": "id"}
+    for key in ("edit", "edit:danger", "danger:ya"):
+        state = step(state, Input.of_choice(key)).state
+    r = state["report"]
+    assert r["step"] == "summary" and report.is_urgent(r["a"])
+    kept = report.details(r["a"])
+    assert kept["evidence"][0]["value"] == "https://wa.me/6281234567890"
+    assert kept["relation"] == "tetangga" and r["a"]["category"] == "prostitusi_online"
+    menu = step(state, Input.of_choice("edit")).replies[0]
+    offered = {c.key for row in menu.choices for c in row}
+    assert {"edit:category", "edit:evidence", "edit:relation"} <= offered
+
+
+@pytest.mark.parametrize(
+    ("answers", "urgent", "next_question"),
+    [
+        # an old draft: the victim's urgency was once asked as "danger"
+        ({"role": "korban", "danger": "ya", "category": "grooming"}, False, "victim.ask_safe"),
+        ({"role": "korban", "safe": "tidak"}, True, "victim.ask_place"),
+        ({"role": "umum", "safe": "tidak"}, False, "report.ask_danger"),
+        ({"role": "xyz", "danger": "ya"}, False, "report.ask_role"),
+    ],
+)
+def test_old_or_odd_drafts_are_repaired(
+    answers: dict[str, Any], urgent: bool, next_question: str
+) -> None:
+    state = {"v": 1, "mode": "report", "report": {"id": "x", "step": "nope", "a": answers}}
+    out = step(state, Input.of_command("lapor"))
+    a = out.state["report"]["a"]
+    assert report.is_urgent(a) is urgent
+    assert [r.msgid for r in out.replies][-1] == next_question
+    assert "danger" not in a or a.get("role") != "korban"
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        [*TO_SUMMARY, "[cancel]", "[skip]"],  # skip never answers "cancel?" for the person
+        [*TO_SUMMARY, "[edit]", "[skip]"],
+        ["/lapor", "[skip]"],  # nor the role
+        ["/lapor", "[role:umum]", "[info:²]"],  # a forged page number
+        ["/lapor", "[role:umum]", "[fu:²]"],
+        ["/lapor", "[role:umum]", "[fb:²:5]"],
+    ],
+)
+def test_forged_or_misplaced_buttons_change_nothing(inputs: list[str]) -> None:
+    before, _, _ = run(inputs[:-1])
+    after, shown, _ = run(inputs[-1:], before)
+    assert shown[-1][0] == "conv.stale_button"
+    assert after["report"]["a"] == before["report"]["a"]
+    assert after["report"]["step"] == before["report"]["step"]
