@@ -154,11 +154,12 @@ class ReporterService:
 
     async def _handle_once(self, ref: str, inc: Incoming) -> _Work | None:
         async with self.db.unit_of_work() as session:
-            if inc.update_id is not None and not await convo_store.claim_update(
-                session, inc.update_id
-            ):
-                return None  # a redelivered update: its work is already committed
-            state = await convo_store.load_state(session, ref)
+            if inc.update_id is None:
+                state = await convo_store.load_state(session, ref)
+            else:
+                fresh, state = await convo_store.claim_and_load(session, inc.update_id, ref)
+                if not fresh:
+                    return None  # a redelivered update: its work is already committed
             work = _Work(chat_id=inc.chat_id)
             if state is None or "locale" not in state:
                 # First contact: Telegram's app language; English stays English, else Indonesian.

@@ -5,41 +5,98 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import InvalidToken
-from storage.dialect import insert
 from storage.models import Draft, ProcessedUpdate, utcnow
 
 log = logging.getLogger(__name__)
 
+# Every update runs these, so they are built once (per dialect) and executed on the session's
+# connection: no statement building and no ORM execution layer per update.
+_DRAFTS = Draft.__table__
+_PROCESSED = ProcessedUpdate.__table__
+_DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _claim(name: str) -> Any:
+    return (
+        _DIALECTS[name](_PROCESSED)
+        .values(update_id=bindparam("update_id"), processed_at=bindparam("at"))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+
+
+def _save(name: str) -> Any:
+    stmt = _DIALECTS[name](_DRAFTS).values(
+        reporter_ref=bindparam("ref"), state=bindparam("state"), updated_at=bindparam("at")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["reporter_ref"],
+        set_={"state": stmt.excluded.state, "updated_at": stmt.excluded.updated_at},
+    )
+
+
+CLAIM = {name: _claim(name) for name in _DIALECTS}
+SAVE = {name: _save(name) for name in _DIALECTS}
+LOAD = select(_DRAFTS.c.state).where(_DRAFTS.c.reporter_ref == bindparam("ref"))
+# PostgreSQL: the claim and the load in one round trip (a data-modifying CTE).
+_CLAIMED = CLAIM["postgresql"].returning(_PROCESSED.c.update_id).cte("claimed")
+CLAIM_AND_LOAD = select(
+    select(func.count()).select_from(_CLAIMED).scalar_subquery().label("fresh"),
+    LOAD.scalar_subquery().label("state"),
+)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name
+
 
 async def claim_update(session: AsyncSession, update_id: int) -> bool:
     """Record the update as handled; False when it already was (a redelivery)."""
-    stmt = insert(session, ProcessedUpdate).values(update_id=update_id, processed_at=utcnow())
-    result = await session.execute(stmt.on_conflict_do_nothing(index_elements=["update_id"]))
+    conn = await session.connection()
+    result = await conn.execute(CLAIM[_dialect(session)], {"update_id": update_id, "at": utcnow()})
     return result.rowcount == 1
 
 
 async def load_state(session: AsyncSession, reporter_ref: str) -> dict[str, Any] | None:
+    conn = await session.connection()
     try:
-        return await session.scalar(select(Draft.state).where(Draft.reporter_ref == reporter_ref))
+        return (await conn.execute(LOAD, {"ref": reporter_ref})).scalar()
     except InvalidToken:
-        # Written under another SECRET_KEY: unreadable, so start afresh rather than fail.
-        log.warning("a stored conversation could not be decrypted; starting a new one")
-        return None
+        return _unreadable()
+
+
+async def claim_and_load(
+    session: AsyncSession, update_id: int, reporter_ref: str
+) -> tuple[bool, dict[str, Any] | None]:
+    """claim_update and load_state together: one round trip on PostgreSQL."""
+    if _dialect(session) != "postgresql":
+        if not await claim_update(session, update_id):
+            return False, None
+        return True, await load_state(session, reporter_ref)
+    conn = await session.connection()
+    params = {"update_id": update_id, "at": utcnow(), "ref": reporter_ref}
+    try:
+        fresh, state = (await conn.execute(CLAIM_AND_LOAD, params)).one()
+    except InvalidToken:
+        # The claim stands (same transaction); only the state could not be read.
+        return True, _unreadable()
+    return bool(fresh), state if fresh else None
+
+
+def _unreadable() -> None:
+    # Written under another SECRET_KEY: unreadable, so start afresh rather than fail.
+    log.warning("a stored conversation could not be decrypted; starting a new one")
+    return None
 
 
 async def save_state(session: AsyncSession, reporter_ref: str, state: dict[str, Any]) -> None:
-    stmt = insert(session, Draft).values(
-        reporter_ref=reporter_ref, state=state, updated_at=utcnow()
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["reporter_ref"],
-            set_={"state": stmt.excluded.state, "updated_at": stmt.excluded.updated_at},
-        )
+    conn = await session.connection()
+    await conn.execute(
+        SAVE[_dialect(session)], {"ref": reporter_ref, "state": state, "at": utcnow()}
     )
 
 

@@ -33,7 +33,7 @@ class Database:
         if not self.is_sqlite:
             # No pre-ping: it costs three round trips per update; stale connections are
             # recycled instead, and a failed update is answered and can simply be retried.
-            kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
+            kwargs |= {"pool_size": 20, "max_overflow": 10, "pool_recycle": 1800}
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -150,6 +150,23 @@ async def test_update_ids_are_claimed_once(database: Database) -> None:
         assert await conversations.claim_update(s, 43) is True
 
 
+async def test_claim_and_load_is_one_step_and_refuses_a_redelivery(database: Database) -> None:
+    async with database.unit_of_work() as s:
+        assert await conversations.claim_and_load(s, 7, "ref") == (True, None)
+        await conversations.save_state(s, "ref", {"n": 1})
+    async with database.unit_of_work() as s:
+        assert await conversations.claim_and_load(s, 8, "ref") == (True, {"n": 1})
+    async with database.unit_of_work() as s:
+        assert await conversations.claim_and_load(s, 8, "ref") == (False, None)
+    # A failed update rolls its claim back with its work: the redelivery is handled afresh.
+    with pytest.raises(RuntimeError):
+        async with database.unit_of_work() as s:
+            await conversations.claim_and_load(s, 9, "ref")
+            raise RuntimeError("the flow failed")
+    async with database.unit_of_work() as s:
+        assert await conversations.claim_and_load(s, 9, "ref") == (True, {"n": 1})
+
+
 async def test_conversation_state_roundtrip_and_upsert(database: Database) -> None:
     async with database.unit_of_work() as s:
         assert await conversations.load_state(s, "ref") is None
@@ -190,6 +207,7 @@ async def test_a_wrong_key_cannot_read_state_and_starts_afresh(
     try:
         async with database.unit_of_work() as s:
             assert await conversations.load_state(s, "ref") is None
+            assert await conversations.claim_and_load(s, 11, "ref") == (True, None)
     finally:
         configure_keys(keys)
 
