@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import LargeBinary, bindparam, cast, delete, exists, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.crypto import InvalidToken
 from storage.models import Draft, ProcessedUpdate, utcnow
@@ -48,6 +48,54 @@ CLAIM_AND_LOAD = select(
     select(func.count()).select_from(_CLAIMED).scalar_subquery().label("fresh"),
     LOAD.scalar_subquery().label("state"),
 )
+
+
+# PostgreSQL's one-statement path for an update that only changes the conversation: read the
+# state and whether the update was seen (no transaction), run the flow, then claim the update
+# and save the state in one atomic statement. Nothing else is written, so nothing else needs
+# the same transaction, and BEGIN/COMMIT round trips go.
+PEEK = select(
+    LOAD.scalar_subquery().label("state"),
+    exists().where(_PROCESSED.c.update_id == bindparam("update_id")).label("seen"),
+)
+_FRESH = CLAIM["postgresql"].returning(_PROCESSED.c.update_id).cte("fresh")
+_SAVE_IF_FRESH = postgresql.insert(_DRAFTS).from_select(
+    ["reporter_ref", "state", "updated_at"],
+    select(
+        bindparam("ref", type_=_DRAFTS.c.reporter_ref.type),
+        cast(bindparam("state", type_=_DRAFTS.c.state.type), LargeBinary),
+        bindparam("at", type_=_DRAFTS.c.updated_at.type),
+    ).where(exists(select(literal_column("1")).select_from(_FRESH))),
+)
+CLAIM_AND_SAVE = _SAVE_IF_FRESH.on_conflict_do_update(
+    index_elements=["reporter_ref"],
+    set_={"state": _SAVE_IF_FRESH.excluded.state, "updated_at": _SAVE_IF_FRESH.excluded.updated_at},
+).returning(_DRAFTS.c.reporter_ref)
+
+
+async def peek(
+    conn: AsyncConnection, update_id: int, reporter_ref: str
+) -> tuple[bool, dict[str, Any] | None]:
+    """(already handled?, state) without claiming anything."""
+    try:
+        state, seen = (
+            await conn.execute(PEEK, {"update_id": update_id, "ref": reporter_ref})
+        ).one()
+    except InvalidToken:
+        seen = (
+            await conn.execute(select(exists().where(_PROCESSED.c.update_id == update_id)))
+        ).scalar()
+        return bool(seen), _unreadable()
+    return bool(seen), state
+
+
+async def claim_and_save(
+    conn: AsyncConnection, update_id: int, reporter_ref: str, state: dict[str, Any]
+) -> bool:
+    """Claim the update and save the state atomically; False when the update was claimed
+    meanwhile (then nothing is written)."""
+    params = {"update_id": update_id, "ref": reporter_ref, "state": state, "at": utcnow()}
+    return (await conn.execute(CLAIM_AND_SAVE, params)).first() is not None
 
 
 def _dialect(session: AsyncSession) -> str:

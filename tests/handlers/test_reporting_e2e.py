@@ -279,3 +279,25 @@ async def walk_to(user: FakeUser, label: str) -> list:  # type: ignore[type-arg]
             return await user.tap(label)
         await user.tap("Berikutnya »")
     raise AssertionError(f"{label!r} never appeared")
+
+
+async def test_a_redelivered_answer_changes_nothing_on_each_database(
+    fake_api: FakeBotAPI, database: Database, keys: Keys
+) -> None:
+    """On PostgreSQL an answer is claimed and saved in one statement; a redelivery of it is
+    still recognised and answered with nothing."""
+    running = await start_bot(fake_api, database, keys)
+    try:
+        user = fake_api.user(5550011)
+        await user.ask("/start", n=2)
+        await user.tap("Lapor", n=2)
+        await user.tap("Masyarakat umum")
+        pressed = await user.press("Tidak")
+        [ask_relation] = await user.replies(1)
+        assert "Apa hubungan Anda" in ask_relation.plain
+        fake_api.redeliver(pressed)
+        await fake_api.wait_confirmed(pressed)
+        [ask_category] = await user.tap("Tetangga/kenalan")  # the next answer, nothing between
+        assert "Apa yang terjadi?" in ask_category.plain
+    finally:
+        await stop_bot(running)

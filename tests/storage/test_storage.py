@@ -235,3 +235,18 @@ async def test_import_validates_rows(database: Database) -> None:
         medan = await s.scalar(select(Upt).where(Upt.code == "UPTD-PPA-1271"))
     assert (result.added, result.updated, len(result.errors)) == (1, 1, 3)
     assert medan is not None and medan.timezone == "Asia/Jakarta"
+
+
+async def test_one_statement_claim_and_save_on_postgresql(database: Database, keys: Keys) -> None:
+    if database.is_sqlite:
+        pytest.skip("a data-modifying CTE: PostgreSQL only (SQLite takes the unit of work)")
+    async with database.single_statements() as conn:
+        assert await conversations.peek(conn, 21, "ref") == (False, None)
+        assert await conversations.claim_and_save(conn, 21, "ref", {"n": 1}) is True
+        assert await conversations.peek(conn, 22, "ref") == (False, {"n": 1})
+        assert await conversations.peek(conn, 21, "ref") == (True, {"n": 1})
+        # Claimed meanwhile (a redelivery racing): nothing is written.
+        assert await conversations.claim_and_save(conn, 21, "ref", {"n": 99}) is False
+    async with database.unit_of_work() as s:
+        assert await conversations.load_state(s, "ref") == {"n": 1}
+        assert await conversations.claim_update(s, 21) is False
