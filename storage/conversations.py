@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import LargeBinary, bindparam, cast, delete, exists, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.crypto import InvalidToken
@@ -73,20 +74,35 @@ CLAIM_AND_SAVE = _SAVE_IF_FRESH.on_conflict_do_update(
 ).returning(_DRAFTS.c.reporter_ref)
 
 
+def _for_asyncpg(stmt: Any) -> tuple[str, tuple[str, ...]]:
+    """The statement as asyncpg's SQL ($1, $2, …) and the names of its parameters, in order."""
+    compiled = stmt.compile(dialect=asyncpg_dialect())
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+# The hot pair runs on the asyncpg connection itself: SQLAlchemy built the SQL (above), and
+# per call its execution layer (cache keys, parameter and result processing) costs more than
+# the database does. The state column's own type still encrypts and decrypts.
+_PEEK_SQL, _PEEK_ARGS = _for_asyncpg(PEEK)
+_CLAIM_AND_SAVE_SQL, _CLAIM_AND_SAVE_ARGS = _for_asyncpg(CLAIM_AND_SAVE)
+_STATE_TYPE = _DRAFTS.c.state.type
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    return (await conn.get_raw_connection()).driver_connection
+
+
 async def peek(
     conn: AsyncConnection, update_id: int, reporter_ref: str
 ) -> tuple[bool, dict[str, Any] | None]:
     """(already handled?, state) without claiming anything."""
+    params = {"update_id": update_id, "ref": reporter_ref}
+    row = await (await _driver(conn)).fetchrow(_PEEK_SQL, *(params[k] for k in _PEEK_ARGS))
+    stored, seen = row[0], bool(row[1])
     try:
-        state, seen = (
-            await conn.execute(PEEK, {"update_id": update_id, "ref": reporter_ref})
-        ).one()
+        return seen, _STATE_TYPE.process_result_value(stored, None)
     except InvalidToken:
-        seen = (
-            await conn.execute(select(exists().where(_PROCESSED.c.update_id == update_id)))
-        ).scalar()
-        return bool(seen), _unreadable()
-    return bool(seen), state
+        return seen, _unreadable()
 
 
 async def claim_and_save(
@@ -94,8 +110,14 @@ async def claim_and_save(
 ) -> bool:
     """Claim the update and save the state atomically; False when the update was claimed
     meanwhile (then nothing is written)."""
-    params = {"update_id": update_id, "ref": reporter_ref, "state": state, "at": utcnow()}
-    return (await conn.execute(CLAIM_AND_SAVE, params)).first() is not None
+    params = {
+        "update_id": update_id,
+        "ref": reporter_ref,
+        "state": _STATE_TYPE.process_bind_param(state, None),
+        "at": utcnow(),
+    }
+    args = (params[k] for k in _CLAIM_AND_SAVE_ARGS)
+    return await (await _driver(conn)).fetchrow(_CLAIM_AND_SAVE_SQL, *args) is not None
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -250,3 +250,11 @@ async def test_one_statement_claim_and_save_on_postgresql(database: Database, ke
     async with database.unit_of_work() as s:
         assert await conversations.load_state(s, "ref") == {"n": 1}
         assert await conversations.claim_update(s, 21) is False
+    from storage.crypto import configure_keys
+
+    configure_keys(Keys.derive("another-secret-key-entirely-0123456789"))
+    try:
+        async with database.single_statements() as conn:
+            assert await conversations.peek(conn, 21, "ref") == (True, None)  # unreadable
+    finally:
+        configure_keys(keys)
