@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -310,8 +311,10 @@ def reporter_router(
             chat_id=chat.id,
         )
         raw = RawApi(bot)
+        # Stop the button's spinner at once, while the answer is worked out.
+        ack = asyncio.create_task(raw.call("answerCallbackQuery", {"callback_query_id": query.id}))
         await service.handle(incoming, sender(raw, renderer, chat.id, None))
-        await raw.call("answerCallbackQuery", {"callback_query_id": query.id})
+        await ack
 
     return router
 
