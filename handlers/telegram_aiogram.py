@@ -6,23 +6,11 @@ import asyncio
 import contextlib
 import logging
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher, Router, methods
 from aiogram.client.session.base import Response as ApiResponse
 from aiogram.enums import ContentType
 from aiogram.exceptions import (
     TelegramAPIError,
-)
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    BanChatMember,
-    DeleteMessage,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetUpdates,
-    SendMessage,
-    SendPhoto,
-    SetMyCommands,
-    UnbanChatMember,
 )
 from aiogram.types import (
     BotCommand,
@@ -62,16 +50,16 @@ COMMANDS = {
 PINNED_RESPONSES = [
     ApiResponse[m.__returning__]  # type: ignore[name-defined]
     for m in (
-        AnswerCallbackQuery,
-        BanChatMember,
-        DeleteMessage,
-        EditMessageReplyMarkup,
-        EditMessageText,
-        GetUpdates,
-        SendMessage,
-        SendPhoto,
-        SetMyCommands,
-        UnbanChatMember,
+        methods.AnswerCallbackQuery,
+        methods.BanChatMember,
+        methods.DeleteMessage,
+        methods.EditMessageReplyMarkup,
+        methods.EditMessageText,
+        methods.GetUpdates,
+        methods.SendMessage,
+        methods.SendPhoto,
+        methods.SetMyCommands,
+        methods.UnbanChatMember,
     )
 ]
 CODE_SEND_ATTEMPTS = 4  # a lost ticket code cannot be recovered, so try harder for it

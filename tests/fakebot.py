@@ -1417,34 +1417,16 @@ class FakeBotAPI:
         return handler
 
     def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat = self._chat_for(params)
         raw = params.get("text")
         plain, entities, mode = self._format(raw, params.get("parse_mode"), params.get("entities"))
         if not plain:
             raise _bad("message text is empty")
         if len(plain) > MAX_TEXT_LENGTH:
             raise _bad("message is too long")
-        markup = self._markup(params.get("reply_markup"))
-        reply_to = self._reply_target(chat, params)
-        message = BotMessage(
-            message_id=chat.take_id(),
-            chat_id=int(chat.info["id"]),
-            from_bot=True,
-            text=str(raw),
-            plain=plain,
-            entities=entities,
-            parse_mode=mode,
-            reply_to=reply_to,
-            sender_id=self.bot_id,
-            date=int(time.time()),
-        )
-        message._set_markup(markup)
-        chat.add(message)
-        return self._message_json(message)
+        return self._post(params, str(raw), plain, entities, mode)
 
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         """A photo by file_id (the only way this bot ever sends one)."""
-        chat = self._chat_for(params)
         photo = params.get("photo")
         if not isinstance(photo, str) or not photo:
             raise _bad("there is no photo in the request")
@@ -1454,22 +1436,44 @@ class FakeBotAPI:
             plain, entities, mode = self._format(
                 raw, params.get("parse_mode"), params.get("caption_entities")
             )
+        size = {"file_id": photo, "file_unique_id": photo[-12:], "width": 1280, "height": 960}
+        return self._post(
+            params,
+            str(raw),
+            plain,
+            entities,
+            mode,
+            kind="photo",
+            media=[size],
+            protected=bool(params.get("protect_content")),
+        )
+
+    def _post(
+        self,
+        params: dict[str, Any],
+        raw: str,
+        plain: str,
+        entities: list[dict[str, Any]],
+        mode: str | None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """A bot message lands in its chat, with its keyboard and reply target."""
+        chat = self._chat_for(params)
+        markup = self._markup(params.get("reply_markup"))
         message = BotMessage(
             message_id=chat.take_id(),
             chat_id=int(chat.info["id"]),
             from_bot=True,
-            text=str(raw),
+            text=raw,
             plain=plain,
             entities=entities,
             parse_mode=mode,
-            kind="photo",
-            media=[{"file_id": photo, "file_unique_id": photo[-12:], "width": 1280, "height": 960}],
-            protected=bool(params.get("protect_content")),
             reply_to=self._reply_target(chat, params),
             sender_id=self.bot_id,
             date=int(time.time()),
+            **extra,
         )
-        message._set_markup(self._markup(params.get("reply_markup")))
+        message._set_markup(markup)
         chat.add(message)
         return self._message_json(message)
 

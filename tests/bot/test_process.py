@@ -19,7 +19,7 @@ from storage.crypto import Keys
 from storage.db import Database
 from storage.models import Ticket
 from tests.fakebot import FakeBotAPI
-from tests.handlers.walks import ANSWERED, updates_row, walk
+from tests.handlers.walks import public_without_place, walk
 from tests.support import TEST_SECRET
 
 CLI = str(Path(sys.executable).parent / "lapor-ppa")
@@ -179,18 +179,7 @@ async def test_redelivered_update_after_kill_makes_no_second_ticket(
     await user.ask("/start", n=2)
     await user.tap("Lapor", n=2)
     await user.tap("Masyarakat umum")
-    await walk(user, ANSWERED["umum"][:4])  # up to the evidence
-    await walk(
-        user,
-        [
-            ("evidence.ask", "tap", "report.skip"),
-            ("report.ask_platform", "tap", "report.skip"),
-            ("report.ask_place", "tap", "place.unknown"),
-            ("report.ask_narrative", "say", "Ada yang mencurigakan."),
-            ("report.ask_when", "tap", "when.hari_ini"),
-            updates_row(False),
-        ],
-    )
+    await walk(user, public_without_place("Ada yang mencurigakan."))
     kirim = await user.press("Kirim")
     sent, _held, _menu = await user.replies(3)
     assert "Laporan terkirim" in sent.plain

@@ -10,7 +10,7 @@ from storage import staff as staff_store
 from storage.models import AuditEntry, Staff, Ticket, TicketEvent
 from tests.fakebot import BotMessage, FakeBotAPI, FakeUser
 from tests.handlers.test_reporting_e2e import report_until_summary
-from tests.handlers.walks import updates_row, walk
+from tests.handlers.walks import public_without_place, walk
 from tests.support import RunningBot, until
 
 GROUP = -1001234567890
@@ -407,21 +407,7 @@ async def test_a_long_story_stays_within_telegrams_limit_behind_selengkapnya(
     await reporter.ask("/start", n=2)
     await reporter.tap("Lapor", n=2)
     await reporter.tap("Masyarakat umum")
-    await walk(
-        reporter,
-        [
-            ("report.ask_danger", "tap", "danger.tidak"),
-            ("report.ask_relation", "tap", "report.skip"),
-            ("report.ask_category", "tap", "category.lainnya"),
-            ("report.ask_seen", "tap", "report.skip"),
-            ("evidence.ask", "tap", "report.skip"),
-            ("report.ask_platform", "tap", "report.skip"),
-            ("report.ask_place", "tap", "place.unknown"),
-            ("report.ask_narrative", "say", story),
-            ("report.ask_when", "tap", "when.hari_ini"),
-            updates_row(False),
-        ],
-    )
+    await walk(reporter, public_without_place(story))
     await reporter.tap("Kirim", n=3)
     # Routed nationally (place unknown): the Jatim group is connected but it is not theirs.
     assert koor

@@ -169,3 +169,19 @@ ROLE_MSGIDS = {
 def updates_row(on: bool, role: str = "umum") -> Row:
     question = "victim.ask_updates" if role == "korban" else "report.ask_updates"
     return (question, "tap", "updates.ya" if on else "updates.tidak")
+
+
+def public_without_place(story: str) -> list[Row]:
+    """The public's path with most questions skipped and the place unknown (SAPA 129)."""
+    return [
+        ("report.ask_danger", "tap", "danger.tidak"),
+        ("report.ask_relation", "tap", "report.skip"),
+        ("report.ask_category", "tap", "category.lainnya"),
+        ("report.ask_seen", "tap", "report.skip"),
+        ("evidence.ask", "tap", "report.skip"),
+        ("report.ask_platform", "tap", "report.skip"),
+        ("report.ask_place", "tap", "place.unknown"),
+        ("report.ask_narrative", "say", story),
+        ("report.ask_when", "tap", "when.hari_ini"),
+        updates_row(False),
+    ]
