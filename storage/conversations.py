@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from sqlalchemy import LargeBinary, bindparam, cast, delete, exists, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import InvalidToken
 from storage.models import Draft, ProcessedUpdate, utcnow
@@ -88,16 +89,12 @@ _CLAIM_AND_SAVE_SQL, _CLAIM_AND_SAVE_ARGS = _for_asyncpg(CLAIM_AND_SAVE)
 _STATE_TYPE = _DRAFTS.c.state.type
 
 
-async def _driver(conn: AsyncConnection) -> Any:
-    return (await conn.get_raw_connection()).driver_connection
-
-
 async def peek(
-    conn: AsyncConnection, update_id: int, reporter_ref: str
+    conn: asyncpg.Connection, update_id: int, reporter_ref: str
 ) -> tuple[bool, dict[str, Any] | None]:
     """(already handled?, state) without claiming anything."""
     params = {"update_id": update_id, "ref": reporter_ref}
-    row = await (await _driver(conn)).fetchrow(_PEEK_SQL, *(params[k] for k in _PEEK_ARGS))
+    row = await conn.fetchrow(_PEEK_SQL, *(params[k] for k in _PEEK_ARGS))
     stored, seen = row[0], bool(row[1])
     try:
         return seen, _STATE_TYPE.process_result_value(stored, None)
@@ -106,7 +103,7 @@ async def peek(
 
 
 async def claim_and_save(
-    conn: AsyncConnection, update_id: int, reporter_ref: str, state: dict[str, Any]
+    conn: asyncpg.Connection, update_id: int, reporter_ref: str, state: dict[str, Any]
 ) -> bool:
     """Claim the update and save the state atomically; False when the update was claimed
     meanwhile (then nothing is written)."""
@@ -117,7 +114,7 @@ async def claim_and_save(
         "at": utcnow(),
     }
     args = (params[k] for k in _CLAIM_AND_SAVE_ARGS)
-    return await (await _driver(conn)).fetchrow(_CLAIM_AND_SAVE_SQL, *args) is not None
+    return await conn.fetchrow(_CLAIM_AND_SAVE_SQL, *args) is not None
 
 
 def _dialect(session: AsyncSession) -> str:

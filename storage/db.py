@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.crypto import Keys, configure_keys
 
@@ -26,6 +23,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+HOT_POOL_SIZE = 24  # bot/app.py's POLLING_CONCURRENCY: one per update in flight
+
+
+async def _no_reset(_conn: asyncpg.Connection) -> None:
+    """The hot statements leave nothing behind to reset (no session state, no listeners), so
+    a returned connection skips asyncpg's reset query: one round trip fewer per update."""
 
 
 class Database:
@@ -43,6 +48,9 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._hot: asyncpg.Pool | None = None
+        self._connect_args = dict(engine_kwargs.get("connect_args", {}))
+        self._hot_lock = asyncio.Lock()
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -51,12 +59,28 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def single_statements(self) -> AsyncIterator[AsyncConnection]:
-        """A connection without a transaction: each statement commits by itself. For work that
-        is one atomic statement (storage/conversations.py's claim_and_save), which then needs
-        neither BEGIN nor COMMIT round trips. PostgreSQL only."""
-        async with self.engine.connect() as conn:
-            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async def single_statements(self) -> AsyncIterator[asyncpg.Connection]:
+        """An asyncpg connection outside any transaction: each statement commits by itself.
+        For work that is one atomic statement (storage/conversations.py's claim_and_save),
+        which then needs neither BEGIN nor COMMIT. PostgreSQL only. A small pool of its own:
+        checking a connection out of SQLAlchemy's pool costs more than the statements do."""
+        if self._hot is None:
+            async with self._hot_lock:
+                if self._hot is None:
+                    url = self.engine.url.set(drivername="postgresql")
+                    self._hot = await asyncpg.create_pool(
+                        url.render_as_string(hide_password=False),
+                        min_size=1,
+                        max_size=HOT_POOL_SIZE,
+                        reset=_no_reset,
+                        # The same session settings as the engine's (a schema, say).
+                        **self._connect_args,
+                    )
+        async with self._hot.acquire() as conn:
+            yield conn
 
     async def dispose(self) -> None:
+        if self._hot is not None:
+            await self._hot.close()
+            self._hot = None
         await self.engine.dispose()
