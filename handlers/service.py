@@ -168,18 +168,20 @@ class ReporterService:
         save the state in one atomic statement: two round trips instead of five. Anything
         that writes more raises _NeedsTransaction before a byte is written."""
         assert inc.update_id is not None
+        # A connection is held per statement, not while the flow runs.
         async with self.db.single_statements() as conn:
             seen, state = await convo_store.peek(conn, inc.update_id, ref)
-            if seen:
-                return None  # a redelivered update: its work is already committed
-            if state and state.get("pending_code"):
-                raise _NeedsTransaction
-            work = _Work(chat_id=inc.chat_id)
-            state = _prepared(state, inc)
-            out = conversation.step(state, inc.input)
-            out = await self._run_effects(None, ref, out, work, inc)
-            out.state["pending_code"] = None
-            work.locale = out.state.get("locale")
+        if seen:
+            return None  # a redelivered update: its work is already committed
+        if state and state.get("pending_code"):
+            raise _NeedsTransaction
+        work = _Work(chat_id=inc.chat_id)
+        state = _prepared(state, inc)
+        out = conversation.step(state, inc.input)
+        out = await self._run_effects(None, ref, out, work, inc)
+        out.state["pending_code"] = None
+        work.locale = out.state.get("locale")
+        async with self.db.single_statements() as conn:
             if not await convo_store.claim_and_save(conn, inc.update_id, ref, out.state):
                 return None  # handled meanwhile by another process
         return work

@@ -25,7 +25,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-HOT_POOL_SIZE = 24  # bot/app.py's POLLING_CONCURRENCY: one per update in flight
+HOT_POOL_SIZE = 8  # held for one statement at a time; more would only cost memory
 
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:
