@@ -418,14 +418,13 @@ def _value(step: str, value: Any) -> Param:
     return str(value)  # typed words: a school, the counselor's own contact
 
 
-def field_rows(a: Mapping[str, Any], *, skipped: bool, steps: tuple[str, ...] = ()) -> Lines:
-    """The answers as "label: value" lines, in the order they were asked. The story and the
-    evidence have their own blocks; the place is shown by whoever knows place names."""
+def field_rows(a: Mapping[str, Any]) -> Lines:
+    """The answers as "label: value" lines (skipped ones as "Dilewati"), in the order they
+    were asked. The story and the evidence have their own blocks; the place is shown by
+    whoever knows place names."""
     rows: list[tuple[str, Param]] = []
-    for step in steps or role_steps(a):
-        if step in ("narrative", "evidence", "place", "role", "contact_text"):
-            continue
-        if step not in a or (a[step] is None and not skipped):
+    for step in role_steps(a):
+        if step in ("narrative", "evidence", "place", "role") or step not in a:
             continue
         if step == "updates":
             rows.append((FIELD_LABELS[step], Msg(SUMMARY_UPDATES.get(a[step] or "tidak", ""))))
@@ -447,7 +446,7 @@ def summary(r: Draft) -> Reply:
         {
             "role": Msg(ROLE_LABELS[a["role"]]),
             "place": place_text,
-            "fields": field_rows(a, skipped=True),
+            "fields": field_rows(a),
             "evidence": _evidence_text(ev.get("items", [])) or Msg(N_("summary.skipped")),
             "images": str(len(ev.get("images", []))),
             "narrative": a.get("narrative") or Msg(N_("summary.skipped")),
