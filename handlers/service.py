@@ -101,6 +101,7 @@ class _Work:
     locale: str | None = None
     erased: bool = False
     wipe: range | None = None
+    state: State | None = None  # as saved: what _code_delivered writes back
 
 
 class ReporterService:
@@ -146,7 +147,7 @@ class ReporterService:
                 )
             )
             if work.pending_ticket is not None and sent:
-                await self._code_delivered(ref)
+                await self._code_delivered(ref, work.state)
 
     async def _handle_with_retry(self, ref: str, inc: Incoming) -> _Work | None:
         if not self.db.is_sqlite and inc.update_id is not None:
@@ -206,8 +207,9 @@ class ReporterService:
                 return work
             out.state["pending_code"] = work.pending_ticket
             work.locale = out.state.get("locale")
+            work.state = out.state
             await convo_store.save_state(session, ref, out.state)
-        if work.pending_ticket is not None or self._queued:
+        if self._queued:
             self._queued = False
             self.wake()  # something was queued: the delivery worker need not wait for its poll
         return work
@@ -356,9 +358,12 @@ class ReporterService:
             ),
             code_hash=self.keys.code_hash(code),
             reporter_ref=ref,
+            db=self.db,
         )
-        if self.announcer is not None:
-            await announce_new_ticket(session, self.announcer, done.ticket_id)
+        if self.announcer is not None and await announce_new_ticket(
+            session, self.announcer, done.ticket, done.upt
+        ):
+            self._queued = True
         work.pending_ticket = done.ticket_id
         return EffectResult(
             "submitted",
@@ -455,7 +460,12 @@ class ReporterService:
         work.replies += out.replies
         return out.state
 
-    async def _code_delivered(self, ref: str) -> None:
+    async def _code_delivered(self, ref: str, saved: State | None) -> None:
+        if saved is not None and not self.db.is_sqlite:
+            # The per-person lock is still held: the state is as this update saved it.
+            async with self.db.single_statements() as conn:
+                await convo_store.save_now(conn, ref, dict(saved, pending_code=None))
+            return
         async with self.db.unit_of_work() as session:
             state = await convo_store.load_state(session, ref)
             if state and state.get("pending_code"):

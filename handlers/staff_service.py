@@ -1045,14 +1045,16 @@ async def delivery_failed(session: AsyncSession, announcer: Announcer, row: Outb
     await announcer.post_cards(session, ticket, backup)
 
 
-async def announce_new_ticket(session: AsyncSession, announcer: Announcer, ticket_id: int) -> None:
-    """Cards for the routed UPT; an urgent ticket also goes to the national channel at once."""
-    ticket = await session.get_one(Ticket, ticket_id)
-    upt = await session.get_one(Upt, ticket.upt_id)
-    await announcer.post_cards(session, ticket, upt)
+async def announce_new_ticket(
+    session: AsyncSession, announcer: Announcer, ticket: Ticket, upt: Upt
+) -> int:
+    """Cards for the routed UPT; an urgent ticket also goes to the national channel at once.
+    Returns how many cards were queued."""
+    queued = await announcer.post_cards(session, ticket, upt)
     if ticket.urgent and upt.level != "nasional":
         national = await session.scalar(select(Upt).where(Upt.level == "nasional", Upt.active))
         if national is not None:
             session.add(TicketOwner(ticket_id=ticket.id, upt_id=national.id, kind="escalated"))
             session.add(TicketEvent(ticket_id=ticket.id, kind="escalated", upt_id=national.id))
-            await announcer.post_cards(session, ticket, national)
+            queued += await announcer.post_cards(session, ticket, national)
+    return queued

@@ -8,10 +8,10 @@ from typing import Any
 import asyncpg
 from sqlalchemy import LargeBinary, bindparam, cast, delete, exists, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import InvalidToken
+from storage.dialect import for_asyncpg
 from storage.models import Draft, ProcessedUpdate, utcnow
 
 log = logging.getLogger(__name__)
@@ -75,17 +75,12 @@ CLAIM_AND_SAVE = _SAVE_IF_FRESH.on_conflict_do_update(
 ).returning(_DRAFTS.c.reporter_ref)
 
 
-def _for_asyncpg(stmt: Any) -> tuple[str, tuple[str, ...]]:
-    """The statement as asyncpg's SQL ($1, $2, …) and the names of its parameters, in order."""
-    compiled = stmt.compile(dialect=asyncpg_dialect())
-    return str(compiled), tuple(compiled.positiontup or ())
-
-
 # The hot pair runs on the asyncpg connection itself: SQLAlchemy built the SQL (above), and
 # per call its execution layer (cache keys, parameter and result processing) costs more than
 # the database does. The state column's own type still encrypts and decrypts.
-_PEEK_SQL, _PEEK_ARGS = _for_asyncpg(PEEK)
-_CLAIM_AND_SAVE_SQL, _CLAIM_AND_SAVE_ARGS = _for_asyncpg(CLAIM_AND_SAVE)
+_PEEK_SQL, _PEEK_ARGS = for_asyncpg(PEEK)
+_CLAIM_AND_SAVE_SQL, _CLAIM_AND_SAVE_ARGS = for_asyncpg(CLAIM_AND_SAVE)
+_SAVE_SQL, _SAVE_ARGS = for_asyncpg(SAVE["postgresql"])
 _STATE_TYPE = _DRAFTS.c.state.type
 
 
@@ -115,6 +110,16 @@ async def claim_and_save(
     }
     args = (params[k] for k in _CLAIM_AND_SAVE_ARGS)
     return await conn.fetchrow(_CLAIM_AND_SAVE_SQL, *args) is not None
+
+
+async def save_now(conn: asyncpg.Connection, reporter_ref: str, state: dict[str, Any]) -> None:
+    """save_state as one statement that commits by itself (PostgreSQL's hot path)."""
+    params = {
+        "ref": reporter_ref,
+        "state": _STATE_TYPE.process_bind_param(state, None),
+        "at": utcnow(),
+    }
+    await conn.execute(_SAVE_SQL, *(params[k] for k in _SAVE_ARGS))
 
 
 def _dialect(session: AsyncSession) -> str:

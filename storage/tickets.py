@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert
+from storage.db import Database
+from storage.dialect import for_asyncpg, insert
 from storage.directory import route
 from storage.models import (
     CaseCounter,
@@ -47,6 +49,10 @@ class Submitted:
     case_number: str
     upt_name: str
     connected: bool
+    # The rows themselves: the session keeps loaded objects only while someone holds them,
+    # and announcing the ticket would otherwise read both back.
+    ticket: Ticket
+    upt: Upt
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,32 +74,52 @@ def case_prefix(region_code: str | None) -> str:
     return parts[0] + parts[1] if len(parts) >= 2 else parts[0] + "00"
 
 
-async def next_case_number(session: AsyncSession, prefix: str, year: int) -> str:
+_COUNTERS = CaseCounter.__table__
+_BUMP = postgresql.insert(_COUNTERS).values(scope=bindparam("scope"), last=literal_column("1"))
+# One atomic statement that commits by itself: the next number of a scope.
+_BUMP_SQL, _ = for_asyncpg(
+    _BUMP.on_conflict_do_update(
+        index_elements=["scope"], set_={"last": _COUNTERS.c.last + literal_column("1")}
+    ).returning(_COUNTERS.c.last)
+)
+
+
+async def next_case_number(
+    session: AsyncSession, prefix: str, year: int, db: Database | None = None
+) -> str:
     scope = f"{prefix}-{year}"
+    if db is not None and not db.is_sqlite:
+        # Locked until the report commits, the counter row would queue every report from one
+        # kab/kota behind the slowest; take the number by itself instead, in one statement
+        # that commits at once (a report rolled back afterwards leaves a gap in the
+        # numbering, nothing worse).
+        async with db.single_statements() as conn:
+            seq = await conn.fetchval(_BUMP_SQL, scope)
+        return f"PPA-{prefix}-{year}-{seq:06d}"
     stmt = insert(session, CaseCounter).values(scope=scope, last=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=["scope"], set_={"last": CaseCounter.last + 1}
     ).returning(CaseCounter.last)
-    if session.bind.dialect.name == "postgresql":
-        # Locked until the report commits, the counter row would queue every report from one
-        # kab/kota behind the slowest; take the number in its own short transaction instead
-        # (a report rolled back afterwards leaves a gap in the numbering, nothing worse).
-        async with session.bind.connect() as conn, conn.begin():
-            seq = (await conn.execute(stmt)).scalar_one()
-    else:  # SQLite has one writer: a second transaction would wait on this one
-        seq = (await session.execute(stmt)).scalar_one()
+    # Without the database's hot path (SQLite has one writer anyway): in the report's own
+    # transaction.
+    seq = (await session.execute(stmt)).scalar_one()
     return f"PPA-{prefix}-{year}-{seq:06d}"
 
 
 async def submit(
-    session: AsyncSession, sub: Submission, *, code_hash: str, reporter_ref: str
+    session: AsyncSession,
+    sub: Submission,
+    *,
+    code_hash: str,
+    reporter_ref: str,
+    db: Database | None = None,
 ) -> Submitted:
     region = sub.district_code or sub.region_code
     target = await route(session, region)
     now = utcnow()
     year = now.astimezone(ZoneInfo(target.upt.timezone)).year
     ticket = Ticket(
-        case_number=await next_case_number(session, case_prefix(sub.region_code), year),
+        case_number=await next_case_number(session, case_prefix(sub.region_code), year, db),
         code_hash=code_hash,
         draft_key=sub.draft_key,
         reporter_role=sub.reporter_role,
@@ -128,7 +154,9 @@ async def submit(
             ticket.case_number,
             target.upt.code,
         )
-    return Submitted(ticket.id, ticket.case_number, target.upt.name, target.connected)
+    return Submitted(
+        ticket.id, ticket.case_number, target.upt.name, target.connected, ticket, target.upt
+    )
 
 
 async def replace_code(session: AsyncSession, ticket_id: int, code_hash: str) -> str:

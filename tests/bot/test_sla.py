@@ -83,9 +83,8 @@ async def new_ticket(
     sub = submission(draft, region, urgent=urgent)
     async with db.unit_of_work() as s:
         done = await tickets.submit(s, sub, code_hash=keys.code_hash(draft), reporter_ref="r")
-        ticket = await s.get_one(Ticket, done.ticket_id)
-        ticket.created_at = created
-        await announce_new_ticket(s, announcer, ticket.id)
+        done.ticket.created_at = created
+        await announce_new_ticket(s, announcer, done.ticket, done.upt)
     return done.ticket_id
 
 
