@@ -64,6 +64,7 @@ class Load:
     think_mean: float  # seconds; 0 = saturation
     warmup: float  # seconds before the measuring window opens
     window: float  # seconds measured
+    ramp: float | None = None  # arrivals spread over this many seconds (default: one think)
 
 
 @dataclass
@@ -135,8 +136,9 @@ async def run_load(
 
     async def reporter(n: int) -> None:
         rng = random.Random(seed * 100_003 + n)
-        if load.think_mean > 0:  # spread the arrivals over one think time
-            await asyncio.sleep(rng.uniform(0, 2 * load.think_mean))
+        ramp = 2 * load.think_mean if load.ramp is None else load.ramp
+        if ramp > 0:  # spread the arrivals
+            await asyncio.sleep(rng.uniform(0, ramp))
         while time.perf_counter() < stop_at:
             uid = next(ids)
             await run_flow(api, uid, flow, load.think_mean, stop_at, outcome, rng)

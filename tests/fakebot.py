@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import copy
 import itertools
 import json
 import logging
@@ -324,7 +323,18 @@ _ENTITY_RE = re.compile(r"&(?:#(\d{1,8})|#[xX]([0-9a-fA-F]{1,7})|([a-zA-Z]+));")
 
 def _u16(text: str) -> int:
     """Length in UTF-16 code units: the unit of Telegram entity offsets."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars): what the fake keeps or hands
+    out must not share lists with what it stores. Several times faster than copy.deepcopy,
+    which matters when bench/ drives the fake with a thousand people."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _decode_entity(text: str, pos: int) -> tuple[str, int] | None:
@@ -921,7 +931,7 @@ class FakeBotAPI:
 
     def enqueue(self, update: dict[str, Any]) -> int:
         """Queue a raw update for getUpdates; assigns update_id when missing."""
-        update = copy.deepcopy(update)
+        update = _copy(update)
         if "update_id" not in update:
             update["update_id"] = self._next_update_id
         update_id = int(update["update_id"])
@@ -1177,18 +1187,18 @@ class FakeBotAPI:
         if message.kind == "text":
             data["text"] = message.plain
             if message.entities:
-                data["entities"] = copy.deepcopy(message.entities)
+                data["entities"] = _copy(message.entities)
         else:
-            data[message.kind] = copy.deepcopy(message.media)
+            data[message.kind] = _copy(message.media)
             if message.kind == "animation":
-                data["document"] = copy.deepcopy(message.media)  # Telegram sends both
+                data["document"] = _copy(message.media)  # Telegram sends both
             if message.plain:
                 data["caption"] = message.plain
                 if message.entities:
-                    data["caption_entities"] = copy.deepcopy(message.entities)
+                    data["caption_entities"] = _copy(message.entities)
         keyboard = message._inline_keyboard()
         if keyboard is not None:
-            data["reply_markup"] = {"inline_keyboard": copy.deepcopy(keyboard)}
+            data["reply_markup"] = {"inline_keyboard": _copy(keyboard)}
         return data
 
     def _user_message(
@@ -1294,7 +1304,7 @@ class FakeBotAPI:
                 raise _bad('field "keyboard" of the ReplyKeyboardMarkup must be an Array')
         elif not ({"remove_keyboard", "force_reply"} & markup.keys()):
             raise _bad("can't parse reply keyboard markup JSON object")
-        return copy.deepcopy(markup)
+        return _copy(markup)
 
     # ---- methods -------------------------------------------------------------------
 
@@ -1335,7 +1345,7 @@ class FakeBotAPI:
         batch = sorted(self._pending, key=lambda u: u["update_id"])[:limit]
         for update in batch:
             self._forced.discard(update["update_id"])
-        return copy.deepcopy(batch)
+        return _copy(batch)
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         limit = params.get("limit", 100)
@@ -1391,7 +1401,7 @@ class FakeBotAPI:
                 raise _bad("BOT_COMMAND_INVALID")
             if not 1 <= len(command.get("description", "")) <= 256:
                 raise _bad("BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands[self._commands_key(params)] = copy.deepcopy(commands)
+        self.commands[self._commands_key(params)] = _copy(commands)
         return True
 
     def _delete_my_commands(self, params: dict[str, Any]) -> bool:
@@ -1399,7 +1409,7 @@ class FakeBotAPI:
         return True
 
     def _get_my_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return copy.deepcopy(self.commands.get(self._commands_key(params), []))
+        return _copy(self.commands.get(self._commands_key(params), []))
 
     def _set_description(self, field_name: str) -> Handler:
         def handler(params: dict[str, Any]) -> bool:
