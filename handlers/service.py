@@ -242,6 +242,8 @@ class ReporterService:
     ) -> EffectResult | None:
         args = effect.args
         if session is None:
+            if effect.name == "lookup_status":
+                return await self._lookup_status_now(ref, args["code"])
             if effect.name not in PURE_EFFECTS:
                 raise _NeedsTransaction
             return await self._pure_effect(effect, work, state, inc)
@@ -314,20 +316,23 @@ class ReporterService:
         view = await tickets.status_by_code(session, self.keys.code_hash(code))
         if view is None:
             return EffectResult("status", {"found": False})
-        return EffectResult(
-            "status",
-            {
-                "found": True,
-                "ticket_id": view.ticket_id,
-                "questions": await followup.take_unshown_questions(session, view.ticket_id),
-                "can_followup": not view.followup_stopped and view.status not in CLOSED,
-                "case_number": view.case_number,
-                "status": view.status,
-                "upt_name": view.upt_name,
-                "timezone": view.timezone,
-                "changed_at": view.changed_at.isoformat(),
-            },
-        )
+        questions = await followup.take_unshown_questions(session, view.ticket_id)
+        return _status(view, questions)
+
+    async def _lookup_status_now(self, ref: str, code: str) -> EffectResult:
+        """The look-up as one read on PostgreSQL's hot path. A question waiting to be shown
+        needs a write: then nothing is counted or written here, and the unit of work runs
+        the whole update instead."""
+        async with self.db.single_statements() as conn:
+            view, unshown = await tickets.status_now(conn, self.keys.code_hash(code))
+        if unshown:
+            raise _NeedsTransaction
+        wait = self.status_limit.check(ref)
+        if wait:
+            return EffectResult("status", {"rate_limited": True, "retry_in": max(1, round(wait))})
+        if view is None:
+            return EffectResult("status", {"found": False})
+        return _status(view, [])
 
     async def _submit(
         self,
@@ -471,6 +476,23 @@ class ReporterService:
             if state and state.get("pending_code"):
                 state["pending_code"] = None
                 await convo_store.save_state(session, ref, state)
+
+
+def _status(view: tickets.StatusView, questions: list[str]) -> EffectResult:
+    return EffectResult(
+        "status",
+        {
+            "found": True,
+            "ticket_id": view.ticket_id,
+            "questions": questions,
+            "can_followup": not view.followup_stopped and view.status not in CLOSED,
+            "case_number": view.case_number,
+            "status": view.status,
+            "upt_name": view.upt_name,
+            "timezone": view.timezone,
+            "changed_at": view.changed_at.isoformat(),
+        },
+    )
 
 
 class _NeedsTransaction(Exception):  # noqa: N818 - a signal, not an error

@@ -78,9 +78,9 @@ CLAIM_AND_SAVE = _SAVE_IF_FRESH.on_conflict_do_update(
 # The hot pair runs on the asyncpg connection itself: SQLAlchemy built the SQL (above), and
 # per call its execution layer (cache keys, parameter and result processing) costs more than
 # the database does. The state column's own type still encrypts and decrypts.
-_PEEK_SQL, _PEEK_ARGS = for_asyncpg(PEEK)
-_CLAIM_AND_SAVE_SQL, _CLAIM_AND_SAVE_ARGS = for_asyncpg(CLAIM_AND_SAVE)
-_SAVE_SQL, _SAVE_ARGS = for_asyncpg(SAVE["postgresql"])
+_PEEK = for_asyncpg(PEEK)
+_CLAIM_AND_SAVE = for_asyncpg(CLAIM_AND_SAVE)
+_SAVE_NOW = for_asyncpg(SAVE["postgresql"])
 _STATE_TYPE = _DRAFTS.c.state.type
 
 
@@ -88,8 +88,7 @@ async def peek(
     conn: asyncpg.Connection, update_id: int, reporter_ref: str
 ) -> tuple[bool, dict[str, Any] | None]:
     """(already handled?, state) without claiming anything."""
-    params = {"update_id": update_id, "ref": reporter_ref}
-    row = await conn.fetchrow(_PEEK_SQL, *(params[k] for k in _PEEK_ARGS))
+    row = await conn.fetchrow(_PEEK.sql, *_PEEK.args(update_id=update_id, ref=reporter_ref))
     stored, seen = row[0], bool(row[1])
     try:
         return seen, _STATE_TYPE.process_result_value(stored, None)
@@ -102,24 +101,21 @@ async def claim_and_save(
 ) -> bool:
     """Claim the update and save the state atomically; False when the update was claimed
     meanwhile (then nothing is written)."""
-    params = {
-        "update_id": update_id,
-        "ref": reporter_ref,
-        "state": _STATE_TYPE.process_bind_param(state, None),
-        "at": utcnow(),
-    }
-    args = (params[k] for k in _CLAIM_AND_SAVE_ARGS)
-    return await conn.fetchrow(_CLAIM_AND_SAVE_SQL, *args) is not None
+    args = _CLAIM_AND_SAVE.args(
+        update_id=update_id,
+        ref=reporter_ref,
+        state=_STATE_TYPE.process_bind_param(state, None),
+        at=utcnow(),
+    )
+    return await conn.fetchrow(_CLAIM_AND_SAVE.sql, *args) is not None
 
 
 async def save_now(conn: asyncpg.Connection, reporter_ref: str, state: dict[str, Any]) -> None:
     """save_state as one statement that commits by itself (PostgreSQL's hot path)."""
-    params = {
-        "ref": reporter_ref,
-        "state": _STATE_TYPE.process_bind_param(state, None),
-        "at": utcnow(),
-    }
-    await conn.execute(_SAVE_SQL, *(params[k] for k in _SAVE_ARGS))
+    args = _SAVE_NOW.args(
+        ref=reporter_ref, state=_STATE_TYPE.process_bind_param(state, None), at=utcnow()
+    )
+    await conn.execute(_SAVE_NOW.sql, *args)
 
 
 def _dialect(session: AsyncSession) -> str:

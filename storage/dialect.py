@@ -3,6 +3,7 @@ statements compiled once for asyncpg's own connection (PostgreSQL's hot paths)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,8 +17,19 @@ def insert(session: AsyncSession, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-def for_asyncpg(stmt: Any) -> tuple[str, tuple[str, ...]]:
-    """The statement as asyncpg's SQL ($1, $2, …) and the names of its parameters, in order:
-    built once, it runs with no SQLAlchemy execution layer (cache keys, result processing)."""
+@dataclass(frozen=True, slots=True)
+class Prebuilt:
+    """A statement compiled once for asyncpg: its SQL ($1, $2, …), then per call only the
+    arguments in order. No SQLAlchemy execution layer (cache keys, result processing) runs."""
+
+    sql: str
+    names: tuple[str, ...]
+    fixed: dict[str, Any]  # values the statement itself carries ('question', say)
+
+    def args(self, **params: Any) -> list[Any]:
+        return [params[n] if n in params else self.fixed[n] for n in self.names]
+
+
+def for_asyncpg(stmt: Any) -> Prebuilt:
     compiled = stmt.compile(dialect=asyncpg_dialect())
-    return str(compiled), tuple(compiled.positiontup or ())
+    return Prebuilt(str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, literal_column, select
+import asyncpg
+from sqlalchemy import bindparam, exists, literal_column, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from storage.models import (
     ReporterLink,
     Ticket,
     TicketEvent,
+    TicketMessage,
     TicketOwner,
     Upt,
     utcnow,
@@ -77,7 +79,7 @@ def case_prefix(region_code: str | None) -> str:
 _COUNTERS = CaseCounter.__table__
 _BUMP = postgresql.insert(_COUNTERS).values(scope=bindparam("scope"), last=literal_column("1"))
 # One atomic statement that commits by itself: the next number of a scope.
-_BUMP_SQL, _ = for_asyncpg(
+_BUMP_NOW = for_asyncpg(
     _BUMP.on_conflict_do_update(
         index_elements=["scope"], set_={"last": _COUNTERS.c.last + literal_column("1")}
     ).returning(_COUNTERS.c.last)
@@ -94,7 +96,7 @@ async def next_case_number(
         # that commits at once (a report rolled back afterwards leaves a gap in the
         # numbering, nothing worse).
         async with db.single_statements() as conn:
-            seq = await conn.fetchval(_BUMP_SQL, scope)
+            seq = await conn.fetchval(_BUMP_NOW.sql, *_BUMP_NOW.args(scope=scope))
         return f"PPA-{prefix}-{year}-{seq:06d}"
     stmt = insert(session, CaseCounter).values(scope=scope, last=1)
     stmt = stmt.on_conflict_do_update(
@@ -166,23 +168,44 @@ async def replace_code(session: AsyncSession, ticket_id: int, code_hash: str) ->
     return ticket.case_number
 
 
-async def status_by_code(session: AsyncSession, code_hash: str) -> StatusView | None:
-    row = (
-        await session.execute(
-            select(
-                Ticket.id,
-                Ticket.followup_stopped,
-                Ticket.case_number,
-                Ticket.status,
-                Ticket.status_changed_at,
-                Upt.name,
-                Upt.timezone,
-            )
-            .join(Upt, Upt.id == Ticket.upt_id)
-            .where(Ticket.code_hash == code_hash)
-        )
-    ).first()
-    if row is None:
-        return None
-    ticket_id, stopped, case_number, status, changed_at, upt_name, tz = row
+_STATUS = select(
+    Ticket.id,
+    Ticket.followup_stopped,
+    Ticket.case_number,
+    Ticket.status,
+    Ticket.status_changed_at,
+    Upt.name,
+    Upt.timezone,
+).join(Upt, Upt.id == Ticket.upt_id)
+
+
+def _view(row: Any) -> StatusView:
+    ticket_id, stopped, case_number, status, changed_at, upt_name, tz = tuple(row)[:7]
     return StatusView(ticket_id, stopped, case_number, status, upt_name, tz, changed_at)
+
+
+async def status_by_code(session: AsyncSession, code_hash: str) -> StatusView | None:
+    row = (await session.execute(_STATUS.where(Ticket.code_hash == code_hash))).first()
+    return None if row is None else _view(row)
+
+
+# PostgreSQL's hot path: the same look-up plus "is a question waiting to be shown?" in one
+# read on asyncpg's connection. A waiting question is marked shown when it is shown, which
+# is a write: such a look-up takes the unit of work instead.
+_UNSHOWN = exists().where(
+    TicketMessage.ticket_id == Ticket.id,
+    TicketMessage.kind == "question",
+    TicketMessage.shown_at.is_(None),
+)
+_STATUS_NOW = for_asyncpg(
+    _STATUS.add_columns(_UNSHOWN.label("unshown")).where(Ticket.code_hash == bindparam("code"))
+)
+
+
+async def status_now(conn: asyncpg.Connection, code_hash: str) -> tuple[StatusView | None, bool]:
+    """(the ticket's status, whether a question waits for the reporter), outside any
+    transaction."""
+    row = await conn.fetchrow(_STATUS_NOW.sql, *_STATUS_NOW.args(code=code_hash))
+    if row is None:
+        return None, False
+    return _view(row), bool(row[7])

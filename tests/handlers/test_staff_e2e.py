@@ -7,11 +7,13 @@ import asyncio
 from sqlalchemy import select
 
 from storage import staff as staff_store
+from storage.crypto import Keys
+from storage.db import Database
 from storage.models import AuditEntry, Staff, Ticket, TicketEvent
 from tests.fakebot import BotMessage, FakeBotAPI, FakeUser
 from tests.handlers.test_reporting_e2e import report_until_summary
 from tests.handlers.walks import public_without_place, walk
-from tests.support import RunningBot, until
+from tests.support import RunningBot, start_bot, stop_bot, until
 
 GROUP = -1001234567890
 BOT = "lapor_ppa_test_bot"
@@ -265,30 +267,38 @@ async def test_question_and_answer_are_relayed_both_ways_with_updates_on(
     assert_no_reporter_identity(api, reporter, GROUP, koor.id)
 
 
-async def test_with_updates_off_the_question_waits_for_status(running_bot: RunningBot) -> None:
-    api = running_bot.api
-    koor = await connected_coordinator(running_bot)
-    reporter = api.user(5551240)
-    await report_until_summary(reporter, "Orang tua/keluarga", updates=False)
-    sent, _menu = await reporter.tap("Kirim", n=2)
-    code = sent.plain.split("Kode tiket Anda:")[1].split()[0]
-    await group_message(api, "Laporan PPA-")
-    pushed = len(bot_messages(api, reporter.id))
+async def test_with_updates_off_the_question_waits_for_status_on_each_database(
+    fake_api: FakeBotAPI, database: Database, keys: Keys
+) -> None:
+    """On PostgreSQL a plain /status is one read on the hot path; a waiting question makes it
+    take the unit of work, which marks the question shown."""
+    running_bot = await start_bot(fake_api, database, keys)
+    try:
+        api = running_bot.api
+        koor = await connected_coordinator(running_bot)
+        reporter = api.user(5551240)
+        await report_until_summary(reporter, "Orang tua/keluarga", updates=False)
+        sent, _menu = await reporter.tap("Kirim", n=2)
+        code = sent.plain.split("Kode tiket Anda:")[1].split()[0]
+        await group_message(api, "Laporan PPA-")
+        pushed = len(bot_messages(api, reporter.id))
 
-    await ask_in_group(api, koor, "Di kelas berapa anak itu?")
-    await group_message(api, "ditampilkan saat pelapor mengecek status")
-    assert len(bot_messages(api, reporter.id)) == pushed  # nothing pushed
+        await ask_in_group(api, koor, "Di kelas berapa anak itu?")
+        await group_message(api, "ditampilkan saat pelapor mengecek status")
+        assert len(bot_messages(api, reporter.id)) == pushed  # nothing pushed
 
-    status, question, _menu = await reporter.ask(f"/status {code}", n=3)
-    assert "Baru" in status.plain and status.buttons == []
-    assert "Di kelas berapa anak itu?" in question.plain
-    assert question.buttons == [["Tambah informasi"]]
-    await reporter.tap("Tambah informasi")
-    await reporter.ask("Kelas 8.", n=2)
-    answer = await group_message(api, "menjawab")
-    assert "Kelas 8." in answer.plain
-    again, _menu = await reporter.ask(f"/status {code}", n=2)  # a question is shown once
-    assert again.buttons == [["Tambah informasi"]]
+        status, question, _menu = await reporter.ask(f"/status {code}", n=3)
+        assert "Baru" in status.plain and status.buttons == []
+        assert "Di kelas berapa anak itu?" in question.plain
+        assert question.buttons == [["Tambah informasi"]]
+        await reporter.tap("Tambah informasi")
+        await reporter.ask("Kelas 8.", n=2)
+        answer = await group_message(api, "menjawab")
+        assert "Kelas 8." in answer.plain
+        again, _menu = await reporter.ask(f"/status {code}", n=2)  # a question is shown once
+        assert again.buttons == [["Tambah informasi"]]
+    finally:
+        await stop_bot(running_bot)
 
 
 async def test_an_internal_note_stays_with_staff(running_bot: RunningBot) -> None:
