@@ -310,7 +310,9 @@ def reporter_router(
 def create_dispatcher(
     service: ReporterService, renderer: Renderer, staff_service: StaffService | None = None
 ) -> Dispatcher:
-    dp = Dispatcher()
+    # Conversations live in the database (flows/ + storage/), never in aiogram's FSM: without
+    # it, no per-update FSM context is built and looked up.
+    dp = Dispatcher(disable_fsm=True)
     dp.include_router(reporter_router(service, staff_service, renderer))
     return dp
 
