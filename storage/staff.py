@@ -137,15 +137,6 @@ async def members(
     return list((await session.scalars(stmt.order_by(Staff.id))).all())
 
 
-async def active_counts(session: AsyncSession, upt_ids: list[int]) -> dict[int, int]:
-    rows = await session.execute(
-        select(Staff.upt_id, func.count())
-        .where(Staff.upt_id.in_(upt_ids), Staff.status == "active")
-        .group_by(Staff.upt_id)
-    )
-    return {upt_id: int(n) for upt_id, n in rows.all()}
-
-
 async def owns(session: AsyncSession, upt_id: int, ticket_id: int) -> bool:
     return bool(
         await session.scalar(
