@@ -22,7 +22,7 @@ from handlers.staff_service import Announcer, StaffService, delivery_failed
 from handlers.telegram_aiogram import create_dispatcher, set_commands
 from storage.crypto import Keys
 from storage.db import Database
-from storage.migrate import current, head
+from storage.migrate import SCHEMA_HEAD, current
 from storage.places import PlaceIndex
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class App:
             revision = await current(self.db.engine)
         except Exception as e:  # unreachable server, bad credentials, …
             raise NotReady(f"cannot open the database ({type(e).__name__}: {e})") from e
-        if revision != head():
+        if revision != SCHEMA_HEAD:
             raise NotReady("the database is not up to date: run `lapor-ppa db upgrade` first")
 
     async def close(self) -> None:
