@@ -89,6 +89,12 @@ class RateLimiter:
             }
         return 0.0
 
+    def uncount(self, key: str) -> None:
+        """Take back the last event counted for the key (it will be counted again)."""
+        events = self._events.get(key)
+        if events:
+            events.pop()
+
 
 @dataclass(slots=True)
 class _Work:
@@ -102,6 +108,7 @@ class _Work:
     erased: bool = False
     wipe: range | None = None
     state: State | None = None  # as saved: what _code_delivered writes back
+    queued: bool = False  # something went into the outbox: wake the delivery worker
 
 
 class ReporterService:
@@ -119,7 +126,6 @@ class ReporterService:
     ) -> None:
         self.db, self.keys, self.places = db, keys, places
         self.announcer, self.wake = announcer, wake
-        self._queued = False
         self.default_locale = default_locale
         self.locks = KeyedLocks()
         self.status_limit = RateLimiter(status_per_minute, 60.0, clock)
@@ -209,9 +215,9 @@ class ReporterService:
             work.locale = out.state.get("locale")
             work.state = out.state
             await convo_store.save_state(session, ref, out.state)
-        if self._queued:
-            self._queued = False
-            self.wake()  # something was queued: the delivery worker need not wait for its poll
+        if work.queued:
+            # After the commit, so the worker finds what this update queued.
+            self.wake()
         return work
 
     async def _run_effects(
@@ -256,9 +262,9 @@ class ReporterService:
                 return await self._submit(session, ref, args["draft"], work, state.get("locale"))
             case "erase_reporter":
                 work.erased = True
-                return await self._erase(session, ref)
+                return await self._erase(session, ref, work)
             case "open_followup":
-                return await self._open_followup(session, ref, args)
+                return await self._open_followup(session, ref, args, work)
             case "rate_service":
                 return await self._rate(session, ref, int(args["ticket_id"]), int(args["score"]))
             case "feedback_comment":
@@ -266,7 +272,7 @@ class ReporterService:
                 ticket.feedback_comment = args["text"]
                 return EffectResult("commented", {})
             case "relay_answer":
-                return await self._relay_answer(session, args["ticket_id"], args["text"])
+                return await self._relay_answer(session, args["ticket_id"], args["text"], work)
         raise ValueError(f"unknown effect {effect.name!r}")
 
     async def _pure_effect(
@@ -321,15 +327,16 @@ class ReporterService:
 
     async def _lookup_status_now(self, ref: str, code: str) -> EffectResult:
         """The look-up as one read on PostgreSQL's hot path. A question waiting to be shown
-        needs a write: then nothing is counted or written here, and the unit of work runs
-        the whole update instead."""
-        async with self.db.single_statements() as conn:
-            view, unshown = await tickets.status_now(conn, self.keys.code_hash(code))
-        if unshown:
-            raise _NeedsTransaction
+        needs a write: then nothing is written here, and the unit of work runs the whole
+        update instead."""
         wait = self.status_limit.check(ref)
         if wait:
             return EffectResult("status", {"rate_limited": True, "retry_in": max(1, round(wait))})
+        async with self.db.single_statements() as conn:
+            view, unshown = await tickets.status_now(conn, self.keys.code_hash(code))
+        if unshown:
+            self.status_limit.uncount(ref)  # the unit of work counts this look-up again
+            raise _NeedsTransaction
         if view is None:
             return EffectResult("status", {"found": False})
         return _status(view, [])
@@ -368,7 +375,7 @@ class ReporterService:
         if self.announcer is not None and await announce_new_ticket(
             session, self.announcer, done.ticket, done.upt
         ):
-            self._queued = True
+            work.queued = True
         work.pending_ticket = done.ticket_id
         return EffectResult(
             "submitted",
@@ -382,7 +389,7 @@ class ReporterService:
         )
 
     async def _open_followup(
-        self, session: AsyncSession, ref: str, args: Mapping[str, Any]
+        self, session: AsyncSession, ref: str, args: Mapping[str, Any], work: _Work
     ) -> EffectResult:
         """Only this reporter's own ticket (or one just opened with its code) may be answered."""
         ticket = await session.get(Ticket, int(args["ticket_id"]))
@@ -400,6 +407,7 @@ class ReporterService:
                     ticket,
                     Reply(N_("staff.reporter_stopped"), {"case_number": ticket.case_number}),
                 )
+                work.queued = True
             return EffectResult(
                 "followup", {"ok": True, "stopped": True, "case_number": ticket.case_number}
             )
@@ -409,7 +417,7 @@ class ReporterService:
             "followup", {"ok": True, "ticket_id": ticket.id, "case_number": ticket.case_number}
         )
 
-    async def _erase(self, session: AsyncSession, ref: str) -> EffectResult:
+    async def _erase(self, session: AsyncSession, ref: str, work: _Work) -> EffectResult:
         """/hapus: this account is unlinked from its tickets, which stay with the UPT."""
         ticket_ids = await followup.unlink_reporter(session, ref)
         for ticket_id in ticket_ids:
@@ -420,7 +428,7 @@ class ReporterService:
                     ticket,
                     Reply(N_("staff.reporter_erased"), {"case_number": ticket.case_number}),
                 )
-        self._queued = True
+        work.queued = True
         return EffectResult("erased", {"tickets": len(ticket_ids)})
 
     async def _rate(
@@ -439,7 +447,9 @@ class ReporterService:
         session.add(TicketEvent(ticket_id=ticket.id, kind="feedback", actor="reporter"))
         return EffectResult("rated", {"ok": True, "ticket_id": ticket.id})
 
-    async def _relay_answer(self, session: AsyncSession, ticket_id: int, text: str) -> EffectResult:
+    async def _relay_answer(
+        self, session: AsyncSession, ticket_id: int, text: str, work: _Work
+    ) -> EffectResult:
         ticket = await session.get_one(Ticket, ticket_id)
         followup.add_message(session, ticket.id, "answer", text)
         if self.announcer is not None:
@@ -450,7 +460,7 @@ class ReporterService:
                     N_("staff.answer_relayed"), {"case_number": ticket.case_number, "answer": text}
                 ),
             )
-        self._queued = True
+        work.queued = True
         return EffectResult("relayed", {"case_number": ticket.case_number})
 
     async def _reissue_code(self, session: AsyncSession, state: State, work: _Work) -> State:
@@ -467,7 +477,8 @@ class ReporterService:
 
     async def _code_delivered(self, ref: str, saved: State | None) -> None:
         if saved is not None and not self.db.is_sqlite:
-            # The per-person lock is still held: the state is as this update saved it.
+            # The per-person lock is still held, so the state is as this update saved it
+            # (locks are in-process: one bot process per database, as polling requires).
             async with self.db.single_statements() as conn:
                 await convo_store.save_now(conn, ref, dict(saved, pending_code=None))
             return

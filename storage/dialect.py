@@ -32,4 +32,7 @@ class Prebuilt:
 
 def for_asyncpg(stmt: Any) -> Prebuilt:
     compiled = stmt.compile(dialect=asyncpg_dialect())
-    return Prebuilt(str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+    # Only values the statement carries itself: a parameter left out must still fail loudly.
+    # They go to asyncpg as they are (no SQLAlchemy type processing): plain values only.
+    fixed = {k: v for k, v in compiled.params.items() if not compiled.binds[k].required}
+    return Prebuilt(str(compiled), tuple(compiled.positiontup or ()), fixed)
