@@ -76,6 +76,16 @@ async def ticket(bot: RunningBot) -> Ticket:
         return (await s.scalars(select(Ticket))).one()
 
 
+async def sent_with_card(
+    api: FakeBotAPI, reporter: FakeUser, role: str, *, updates: bool
+) -> tuple[str, BotMessage]:
+    """A report sent to the connected Jatim group: (the reporter's code, its card there)."""
+    await report_until_summary(reporter, role, updates=updates)
+    sent, _menu = await reporter.tap("Kirim", n=2)
+    code = sent.plain.split("Kode tiket Anda:")[1].split()[0]
+    return code, await group_message(api, "Laporan PPA-")
+
+
 async def reported_in_group(reporter: FakeUser, api: FakeBotAPI, role: str) -> BotMessage:
     """A report with updates on, sent to the connected Jatim group; returns its card there."""
     await report_until_summary(reporter, role, updates=True)
@@ -162,10 +172,7 @@ async def test_with_updates_off_nothing_is_pushed_and_status_shows_the_change(
     api = running_bot.api
     koor = await connected_coordinator(running_bot)
     reporter = api.user(5551235)
-    await report_until_summary(reporter, "Orang tua/keluarga", updates=False)
-    sent, _menu = await reporter.tap("Kirim", n=2)
-    code = sent.plain.split("Kode tiket Anda:")[1].split()[0]
-    card = await group_message(api, "Laporan PPA-")
+    code, card = await sent_with_card(api, reporter, "Orang tua/keluarga", updates=False)
     pushed_before = len(bot_messages(api, reporter.id))
     await koor.press_in(GROUP, "Ambil")
     await until(lambda: "Dipegang: Rina Wati" in card.plain)
@@ -277,10 +284,7 @@ async def test_with_updates_off_the_question_waits_for_status_on_each_database(
         api = running_bot.api
         koor = await connected_coordinator(running_bot)
         reporter = api.user(5551240)
-        await report_until_summary(reporter, "Orang tua/keluarga", updates=False)
-        sent, _menu = await reporter.tap("Kirim", n=2)
-        code = sent.plain.split("Kode tiket Anda:")[1].split()[0]
-        await group_message(api, "Laporan PPA-")
+        code, _card = await sent_with_card(api, reporter, "Orang tua/keluarga", updates=False)
         pushed = len(bot_messages(api, reporter.id))
 
         await ask_in_group(api, koor, "Di kelas berapa anak itu?")
@@ -436,10 +440,7 @@ async def test_hapus_unlinks_the_reporter_and_the_case_stays(running_bot: Runnin
     api = running_bot.api
     koor = await connected_coordinator(running_bot)
     reporter = api.user(5551280)
-    await report_until_summary(reporter, "Masyarakat umum", updates=True)
-    sent, _menu = await reporter.tap("Kirim", n=2)
-    code = sent.plain.split("Kode tiket Anda:")[1].split()[0]
-    await group_message(api, "Laporan PPA-")
+    code, _card = await sent_with_card(api, reporter, "Masyarakat umum", updates=True)
 
     [explain] = await reporter.ask("/hapus")
     assert "Yang tetap" in explain.plain and explain.buttons == [["Ya, hapus"], ["Tidak jadi"]]
