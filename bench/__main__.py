@@ -412,9 +412,10 @@ def _markdown(
         "",
         f"Status look-up (c): {lookup.tickets:,} tickets generated in SQL"
         f" in {lookup.fill_seconds:.0f} s;"
-        f" `storage.tickets.status_by_code` DB time (EXPLAIN ANALYZE planning + execution)"
+        f" a tenth with a follow-up question; `storage.tickets.status_now` (the bot's look-up"
+        f" on PostgreSQL) DB time (EXPLAIN ANALYZE planning + execution)"
         f" mean {lookup.db_ms_mean:.3f} ms, p99 {lookup.db_ms_p99:.3f} ms; whole call from Python"
-        f" (ORM + driver + round trip) mean {lookup.client_ms_mean:.3f} ms,"
+        f" (driver + round trip) mean {lookup.client_ms_mean:.3f} ms,"
         f" p99 {lookup.client_ms_p99:.3f} ms.",
         "",
         "```",

@@ -1,4 +1,6 @@
-"""Scenario (c): `storage.tickets.status_by_code` against 1 M tickets made in SQL."""
+"""Scenario (c): the bot's status look-up on PostgreSQL (`storage.tickets.status_now`: the
+ticket, its UPT and "a question waiting?") against 1 M tickets made in SQL, a tenth of them
+with a follow-up question."""
 
 from __future__ import annotations
 
@@ -9,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event
 
 from storage.crypto import Keys
 from storage.db import Database
-from storage.tickets import status_by_code
+from storage.tickets import STATUS_NOW, status_now
 
 FILL = """
 INSERT INTO tickets (case_number, code_hash, draft_key, reporter_role, category, urgent,
@@ -25,6 +26,11 @@ SELECT 'BENCH-' || g, encode(sha256(('bench-' || g)::bytea), 'hex'), 'bench-' ||
     'id', now() - make_interval(mins => g), now(), 0, false
 FROM generate_series(1, $1::int) AS g, (SELECT array_agg(id) AS ids FROM upts) AS u
 """
+QUESTIONS = """
+INSERT INTO ticket_messages (ticket_id, kind, body, created_at, shown_at)
+SELECT id, 'question', '\\x00'::bytea, now(), CASE WHEN id % 20 = 0 THEN NULL ELSE now() END
+FROM tickets WHERE id % 10 = 0
+"""
 
 
 @dataclass
@@ -33,7 +39,7 @@ class LookupResult:
     fill_seconds: float
     db_ms_mean: float  # planning + execution, from EXPLAIN ANALYZE
     db_ms_p99: float
-    client_ms_mean: float  # the whole call from Python: ORM, driver, round trip
+    client_ms_mean: float  # the whole call from Python: driver, decoding, round trip
     client_ms_p99: float
     plan: str
 
@@ -48,17 +54,14 @@ async def run(dsn: str, url: str, keys: Keys, tickets: int, lookups: int) -> Loo
     try:
         t0 = time.perf_counter()
         await conn.execute(FILL, tickets)
+        await conn.execute(QUESTIONS)
         await conn.execute("ANALYZE tickets")
+        await conn.execute("ANALYZE ticket_messages")
         fill = time.perf_counter() - t0
     finally:
         await conn.close()
 
     db = Database(url, keys)
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
-        captured.append((statement, params))
-
     rng = random.Random(7)
     client: list[float] = []
     try:
@@ -66,28 +69,28 @@ async def run(dsn: str, url: str, keys: Keys, tickets: int, lookups: int) -> Loo
         for _ in range(lookups - len(hashes)):
             hashes.append(_hash(rng.randint(1, tickets)))
         rng.shuffle(hashes)
-        async with db.unit_of_work() as session:
-            await status_by_code(session, hashes[0])  # warm the connection
+        async with db.single_statements() as hot:
+            await status_now(hot, hashes[0])  # warm the connection
             for code_hash in hashes:
                 t = time.perf_counter()
-                await status_by_code(session, code_hash)
+                await status_now(hot, code_hash)
                 client.append((time.perf_counter() - t) * 1000)
-            event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
-            await status_by_code(session, hashes[0])
-            event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
     finally:
         await db.dispose()
 
-    statement, _ = captured[0]
+    statement = STATUS_NOW.sql
     conn = await asyncpg.connect(dsn)
     server: list[float] = []
     plan = ""
     try:
         for code_hash in hashes[: min(500, len(hashes))]:
-            rows = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", code_hash)
+            args = STATUS_NOW.args(code=code_hash)
+            rows = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *args)
             doc = _json(rows)[0]
             server.append(float(doc["Planning Time"]) + float(doc["Execution Time"]))
-        text_plan = await conn.fetch(f"EXPLAIN (ANALYZE) {statement}", hashes[0])
+        text_plan = await conn.fetch(
+            f"EXPLAIN (ANALYZE) {statement}", *STATUS_NOW.args(code=hashes[0])
+        )
         plan = "\n".join(r[0] for r in text_plan)
     finally:
         await conn.close()

@@ -197,7 +197,7 @@ _UNSHOWN = exists().where(
     TicketMessage.kind == "question",
     TicketMessage.shown_at.is_(None),
 )
-_STATUS_NOW = for_asyncpg(
+STATUS_NOW = for_asyncpg(
     _STATUS.add_columns(_UNSHOWN.label("unshown")).where(Ticket.code_hash == bindparam("code"))
 )
 
@@ -205,7 +205,7 @@ _STATUS_NOW = for_asyncpg(
 async def status_now(conn: asyncpg.Connection, code_hash: str) -> tuple[StatusView | None, bool]:
     """(the ticket's status, whether a question waits for the reporter), outside any
     transaction."""
-    row = await conn.fetchrow(_STATUS_NOW.sql, *_STATUS_NOW.args(code=code_hash))
+    row = await conn.fetchrow(STATUS_NOW.sql, *STATUS_NOW.args(code=code_hash))
     if row is None:
         return None, False
     return _view(row), bool(row[7])
