@@ -47,14 +47,23 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
-    ticket_id: int
-    case_number: str
-    upt_name: str
-    connected: bool
     # The rows themselves: the session keeps loaded objects only while someone holds them,
     # and announcing the ticket would otherwise read both back.
     ticket: Ticket
     upt: Upt
+    connected: bool
+
+    @property
+    def ticket_id(self) -> int:
+        return self.ticket.id
+
+    @property
+    def case_number(self) -> str:
+        return self.ticket.case_number
+
+    @property
+    def upt_name(self) -> str:
+        return self.upt.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +165,7 @@ async def submit(
             ticket.case_number,
             target.upt.code,
         )
-    return Submitted(
-        ticket.id, ticket.case_number, target.upt.name, target.connected, ticket, target.upt
-    )
+    return Submitted(ticket, target.upt, target.connected)
 
 
 async def replace_code(session: AsyncSession, ticket_id: int, code_hash: str) -> str:
