@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.sla import EscalationWorker
 from handlers.i18n import Catalogs
 from handlers.render import Renderer
-from handlers.service import ReporterService
+from handlers.reporter.service import ReporterService
 from handlers.shell import run_shell
 from handlers.staff_service import Announcer, StaffService, delivery_failed
 from handlers.telegram_aiogram import create_dispatcher, set_commands

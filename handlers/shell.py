@@ -14,7 +14,7 @@ from typing import TextIO
 
 from flows.core import N_, Input
 from handlers.render import Renderer
-from handlers.service import Incoming, ReporterService, Response
+from handlers.reporter.service import Incoming, ReporterService, Response
 
 SHELL_USER_ID = 0  # one local reporter; hashed like any Telegram id
 _TAGS = re.compile(r"</?(?:b|i|u|s|code|pre|blockquote)>")

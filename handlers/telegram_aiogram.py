@@ -27,7 +27,7 @@ from aiogram.types import (
 
 from flows.core import N_, Input
 from handlers.render import Button, Renderer, keyboard
-from handlers.service import Incoming, ReporterService, Response, SendFn
+from handlers.reporter.service import Incoming, ReporterService, Response, SendFn
 from handlers.shell import plain as plain_text
 from handlers.staff_service import Direct, SendDirect, StaffEvent, StaffService
 from handlers.telegram_raw import RawApi

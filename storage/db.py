@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from storage.crypto import Keys, configure_keys
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets status look-ups read while a report is written; busy_timeout waits for the
     # writer instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
@@ -46,11 +46,17 @@ class Database:
             kwargs |= {"pool_size": 20, "max_overflow": 10, "pool_recycle": 1800}
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._hot: asyncpg.Pool | None = None
         self._connect_args = dict(engine_kwargs.get("connect_args", {}))
         self._hot_lock = asyncio.Lock()
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self.known_sequences: set[str] = set()  # storage/case_numbers.py's, once created
+
+    def on_dispose(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Resources built on this database (a store's own connection) close with it."""
+        self._closers.append(close)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -80,6 +86,8 @@ class Database:
             yield conn
 
     async def dispose(self) -> None:
+        while self._closers:
+            await self._closers.pop()()
         if self._hot is not None:
             await self._hot.close()
             self._hot = None

@@ -9,15 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from sqlalchemy import bindparam, exists, literal_column, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.case_numbers import case_prefix, next_case_number
 from storage.db import Database
-from storage.dialect import for_asyncpg, insert
+from storage.dialect import for_asyncpg
 from storage.directory import route
 from storage.models import (
-    CaseCounter,
     ReporterLink,
     Ticket,
     TicketEvent,
@@ -75,46 +74,6 @@ class StatusView:
     upt_name: str
     timezone: str
     changed_at: datetime
-
-
-def case_prefix(region_code: str | None) -> str:
-    """ "3515" for a kab/kota, province + "00" for a province, "0000" when unknown."""
-    if not region_code:
-        return "0000"
-    parts = region_code.split(".")
-    return parts[0] + parts[1] if len(parts) >= 2 else parts[0] + "00"
-
-
-_COUNTERS = CaseCounter.__table__
-_BUMP = postgresql.insert(_COUNTERS).values(scope=bindparam("scope"), last=literal_column("1"))
-# One atomic statement that commits by itself: the next number of a scope.
-_BUMP_NOW = for_asyncpg(
-    _BUMP.on_conflict_do_update(
-        index_elements=["scope"], set_={"last": _COUNTERS.c.last + literal_column("1")}
-    ).returning(_COUNTERS.c.last)
-)
-
-
-async def next_case_number(
-    session: AsyncSession, prefix: str, year: int, db: Database | None = None
-) -> str:
-    scope = f"{prefix}-{year}"
-    if db is not None and not db.is_sqlite:
-        # Locked until the report commits, the counter row would queue every report from one
-        # kab/kota behind the slowest; take the number by itself instead, in one statement
-        # that commits at once (a report rolled back afterwards leaves a gap in the
-        # numbering, nothing worse).
-        async with db.single_statements() as conn:
-            seq = await conn.fetchval(_BUMP_NOW.sql, *_BUMP_NOW.args(scope=scope))
-        return f"PPA-{prefix}-{year}-{seq:06d}"
-    stmt = insert(session, CaseCounter).values(scope=scope, last=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["scope"], set_={"last": CaseCounter.last + 1}
-    ).returning(CaseCounter.last)
-    # Without the database's hot path (SQLite has one writer anyway): in the report's own
-    # transaction.
-    seq = (await session.execute(stmt)).scalar_one()
-    return f"PPA-{prefix}-{year}-{seq:06d}"
 
 
 async def submit(
@@ -204,9 +163,10 @@ _UNSHOWN = exists().where(
     TicketMessage.kind == "question",
     TicketMessage.shown_at.is_(None),
 )
-STATUS_NOW = for_asyncpg(
-    _STATUS.add_columns(_UNSHOWN.label("unshown")).where(Ticket.code_hash == bindparam("code"))
+STATUS_NOW_QUERY = _STATUS.add_columns(_UNSHOWN.label("unshown")).where(
+    Ticket.code_hash == bindparam("code")
 )
+STATUS_NOW = for_asyncpg(STATUS_NOW_QUERY)
 
 
 async def status_now(conn: asyncpg.Connection, code_hash: str) -> tuple[StatusView | None, bool]:

@@ -11,10 +11,11 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 
 from bot.app import App, TelegramRuntime, make_bot
 from bot.settings import Settings
-from handlers.service import ReporterService
+from handlers.reporter.service import ReporterService
 from storage.crypto import Keys
 from storage.db import Database
 from storage.migrate import upgrade
@@ -90,6 +91,24 @@ async def sqlite_db(tmp_path, keys: Keys) -> AsyncIterator[Database]:  # type: i
         await db.dispose()
 
 
+async def every_stored_byte(db: Database, tmp_path: Any) -> bytes:
+    """What a copy of the database would give away: SQLite's file and write-ahead log, or on
+    PostgreSQL every row of every table as the server returns it."""
+    if db.is_sqlite:
+        return b"".join(p.read_bytes() for p in tmp_path.glob("test.db*"))
+    async with db.engine.connect() as conn:
+        tables = (
+            await conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            )
+        ).scalars()
+        rows = [
+            (await conn.execute(text(f'SELECT t::text FROM "{name}" t'))).scalars().all()
+            for name in tables
+        ]
+    return "\n".join(r for table in rows for r in table).encode()
+
+
 @dataclass
 class RunningBot:
     api: FakeBotAPI
@@ -134,8 +153,21 @@ async def stop_bot(running: RunningBot) -> None:
 
 @pytest.fixture
 async def running_bot(
+    fake_api: FakeBotAPI, database: Database, keys: Keys
+) -> AsyncIterator[RunningBot]:
+    """The real runtime end to end, on SQLite and on PostgreSQL: the path production runs."""
+    running = await start_bot(fake_api, database, keys)
+    try:
+        yield running
+    finally:
+        await stop_bot(running)
+
+
+@pytest.fixture
+async def sqlite_bot(
     fake_api: FakeBotAPI, sqlite_db: Database, keys: Keys
 ) -> AsyncIterator[RunningBot]:
+    """The real runtime on a SQLite file, for tests that open the same file from a CLI."""
     running = await start_bot(fake_api, sqlite_db, keys)
     try:
         yield running

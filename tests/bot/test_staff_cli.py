@@ -41,10 +41,10 @@ async def run_cli(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]
 
 
 async def test_invite_link_approve_revoke_and_audit(
-    running_bot: RunningBot, tmp_path: Path
+    sqlite_bot: RunningBot, tmp_path: Path
 ) -> None:
     db_path = tmp_path / "test.db"
-    api = running_bot.api
+    api = sqlite_bot.api
     made = await run_cli(
         db_path,
         "staff",
@@ -92,7 +92,7 @@ async def test_invite_link_approve_revoke_and_audit(
     )
     await until(lambda: any(c.method == "banChatMember" for c in api.calls))
 
-    async with running_bot.db.unit_of_work() as s:
+    async with sqlite_bot.db.unit_of_work() as s:
         case = (await s.scalars(select(Ticket.case_number))).one()
     trail = await run_cli(db_path, "audit", "--case", case)
     assert trail.returncode == 0

@@ -14,7 +14,7 @@ from storage.db import Database
 from storage.models import Ticket
 from tests.fakebot import FakeBotAPI, FakeUser
 from tests.handlers.walks import ANSWERED, NARRATIVE, ROLE_MSGIDS, URGENT, act, updates_row, walk
-from tests.support import RunningBot, start_bot, stop_bot
+from tests.support import RunningBot, every_stored_byte, start_bot, stop_bot
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 ROLES = ["Masyarakat umum", "Orang tua/keluarga", "Guru BK", "Korban (saya sendiri)"]
@@ -186,8 +186,7 @@ async def test_database_holds_no_plaintext_narrative_code_or_user_id(
     user = running_bot.api.user(771234567, first_name="Rahasia", username="pelapor_rahasia")
     await report_until_summary(user, "Masyarakat umum")
     code = await submit(user)
-    # The main file and its write-ahead log hold every committed byte.
-    raw = b"".join(p.read_bytes() for p in tmp_path.glob("test.db*"))
+    raw = await every_stored_byte(running_bot.db, tmp_path)
     for secret in (
         NARRATIVE,
         "Rahasia-narasi-7731",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from storage import conversations, directory, tickets
+from storage import conversations, directory, followup, tickets
+from storage.conversations import Peeked, open_store
 from storage.crypto import Keys
 from storage.db import Database
-from storage.models import Region, ReporterLink, Ticket, TicketEvent, Upt
+from storage.models import CaseCounter, Region, ReporterLink, Ticket, TicketEvent, Upt
 from tests.support import submission
 
 
@@ -108,6 +110,24 @@ async def test_one_draft_makes_one_ticket(database: Database, keys: Keys) -> Non
         assert await s.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
+async def test_case_numbers_go_on_from_the_counters_already_handed_out(
+    database: Database, keys: Keys
+) -> None:
+    year = datetime.now(UTC).year  # Asia/Jakarta's year but at New Year's midnight
+    async with database.unit_of_work() as s:
+        s.add(CaseCounter(scope=f"3515-{year}", last=41))
+    for n, expected in ((1, "000042"), (2, "000043")):
+        async with database.unit_of_work() as s:
+            done = await tickets.submit(
+                s,
+                submission(f"k{n}"),
+                code_hash=keys.code_hash(f"K{n}"),
+                reporter_ref="r",
+                db=database,
+            )
+        assert done.case_number == f"PPA-3515-{year}-{expected}"
+
+
 async def test_concurrent_case_numbers_are_unique(database: Database, keys: Keys) -> None:
     async def one(n: int) -> str:
         async with database.unit_of_work() as s:
@@ -154,21 +174,70 @@ async def test_update_ids_are_claimed_once(database: Database) -> None:
         assert await conversations.claim_update(s, 43) is True
 
 
-async def test_claim_and_load_is_one_step_and_refuses_a_redelivery(database: Database) -> None:
+async def test_the_store_peeks_then_claims_and_saves_in_one_step(
+    database: Database, keys: Keys
+) -> None:
+    store = open_store(database)
+    assert await store.peek(21, "ref") == Peeked(False, None)
+    assert await store.claim_and_save(21, "ref", {"n": 1}) is True
+    assert await store.peek(22, "ref") == Peeked(False, {"n": 1})
+    assert await store.peek(21, "ref") == Peeked(True, {"n": 1})
+    # Claimed meanwhile (a redelivery racing): nothing is written.
+    assert await store.claim_and_save(21, "ref", {"n": 99}) is False
     async with database.unit_of_work() as s:
-        assert await conversations.claim_and_load(s, 7, "ref") == (True, None)
+        assert await conversations.load_state(s, "ref") == {"n": 1}
+        assert await conversations.claim_update(s, 21) is False
+    await store.save_now("ref", {"n": 2})
+    # Without an update id (the terminal shell) the state is simply saved.
+    assert await store.claim_and_save(None, "shell", {"n": 3}) is True
+    assert await store.peek(None, "shell") == Peeked(False, {"n": 3})
+    from storage.crypto import configure_keys
+
+    configure_keys(Keys.derive("another-secret-key-entirely-0123456789"))
+    try:
+        assert await store.peek(21, "ref") == Peeked(True, None)  # unreadable: start afresh
+    finally:
+        configure_keys(keys)
+    assert await store.peek(23, "ref") == Peeked(False, {"n": 2})
+
+
+async def test_a_transaction_claims_its_update_and_rolls_back_with_its_work(
+    database: Database,
+) -> None:
+    store = open_store(database)
+    async with conversations.transaction(database, 7) as s:
         await conversations.save_state(s, "ref", {"n": 1})
-    async with database.unit_of_work() as s:
-        assert await conversations.claim_and_load(s, 8, "ref") == (True, {"n": 1})
-    async with database.unit_of_work() as s:
-        assert await conversations.claim_and_load(s, 8, "ref") == (False, None)
+    with pytest.raises(conversations.AlreadyHandled):
+        async with conversations.transaction(database, 7):
+            pass
     # A failed update rolls its claim back with its work: the redelivery is handled afresh.
     with pytest.raises(RuntimeError):
-        async with database.unit_of_work() as s:
-            await conversations.claim_and_load(s, 9, "ref")
+        async with conversations.transaction(database, 9) as s:
+            await conversations.save_state(s, "ref", {"n": 2})
             raise RuntimeError("the flow failed")
+    assert await store.peek(9, "ref") == Peeked(False, {"n": 1})
+
+
+async def test_the_status_read_outside_a_transaction_sees_a_waiting_question(
+    database: Database, keys: Keys
+) -> None:
+    store = open_store(database)
     async with database.unit_of_work() as s:
-        assert await conversations.claim_and_load(s, 9, "ref") == (True, {"n": 1})
+        done = await tickets.submit(
+            s, submission(), code_hash=keys.code_hash("K1"), reporter_ref="r", db=database
+        )
+    view, waiting = await store.status_now(keys.code_hash("K1"))
+    assert view is not None and not waiting
+    assert (view.case_number, view.status, view.upt_name) == (
+        done.case_number,
+        "baru",
+        done.upt_name,
+    )
+    assert view.changed_at.replace(tzinfo=None) <= datetime.now(UTC).replace(tzinfo=None)
+    async with database.unit_of_work() as s:
+        followup.add_message(s, done.ticket_id, "question", "Di mana?", None)
+    assert (await store.status_now(keys.code_hash("K1")))[1] is True
+    assert await store.status_now(keys.code_hash("nope")) == (None, False)
 
 
 async def test_conversation_state_roundtrip_and_upsert(database: Database) -> None:
@@ -211,7 +280,6 @@ async def test_a_wrong_key_cannot_read_state_and_starts_afresh(
     try:
         async with database.unit_of_work() as s:
             assert await conversations.load_state(s, "ref") is None
-            assert await conversations.claim_and_load(s, 11, "ref") == (True, None)
     finally:
         configure_keys(keys)
 
@@ -239,26 +307,3 @@ async def test_import_validates_rows(database: Database) -> None:
         medan = await s.scalar(select(Upt).where(Upt.code == "UPTD-PPA-1271"))
     assert (result.added, result.updated, len(result.errors)) == (1, 1, 3)
     assert medan is not None and medan.timezone == "Asia/Jakarta"
-
-
-async def test_one_statement_claim_and_save_on_postgresql(database: Database, keys: Keys) -> None:
-    if database.is_sqlite:
-        pytest.skip("a data-modifying CTE: PostgreSQL only (SQLite takes the unit of work)")
-    async with database.single_statements() as conn:
-        assert await conversations.peek(conn, 21, "ref") == (False, None)
-        assert await conversations.claim_and_save(conn, 21, "ref", {"n": 1}) is True
-        assert await conversations.peek(conn, 22, "ref") == (False, {"n": 1})
-        assert await conversations.peek(conn, 21, "ref") == (True, {"n": 1})
-        # Claimed meanwhile (a redelivery racing): nothing is written.
-        assert await conversations.claim_and_save(conn, 21, "ref", {"n": 99}) is False
-    async with database.unit_of_work() as s:
-        assert await conversations.load_state(s, "ref") == {"n": 1}
-        assert await conversations.claim_update(s, 21) is False
-    from storage.crypto import configure_keys
-
-    configure_keys(Keys.derive("another-secret-key-entirely-0123456789"))
-    try:
-        async with database.single_statements() as conn:
-            assert await conversations.peek(conn, 21, "ref") == (True, None)  # unreadable
-    finally:
-        configure_keys(keys)

@@ -1,0 +1,29 @@
+"""Per-person limits kept in memory (one bot process per database)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+
+class RateLimiter:
+    """At most `limit` events per `window` seconds per key."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float]) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._events: dict[str, deque[float]] = {}
+
+    def check(self, key: str) -> float:
+        """0 when allowed (and counted); else seconds until the next is allowed."""
+        now = self.clock()
+        events = self._events.setdefault(key, deque())
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return self.window - (now - events[0])
+        events.append(now)
+        if len(self._events) > 10_000:  # drop keys idle for a whole window: memory stays flat
+            self._events = {
+                k: v for k, v in self._events.items() if v and now - v[-1] < self.window
+            }
+        return 0.0

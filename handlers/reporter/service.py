@@ -1,0 +1,167 @@
+"""One reporter update, whatever runtime or channel it came from: read the conversation, run
+the flow once, carry out its effects, commit once, then hand the replies to the runtime.
+
+Runtimes (aiogram, the terminal shell) translate their events into `Incoming` and give a
+`send` callable; they never touch storage or flows themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from flows import conversation
+from flows.core import N_, Input, Outcome, Reply
+from handlers.locks import KeyedLocks
+from handlers.rate_limit import RateLimiter
+from handlers.reporter.effects import ReporterEffects
+from handlers.reporter.update import Update, Work, prepared
+from handlers.staff_service import Announcer
+from storage.conversations import AlreadyHandled, open_store
+from storage.crypto import Keys
+from storage.db import Database
+from storage.places import PlaceIndex
+
+log = logging.getLogger(__name__)
+
+MAX_EFFECT_ROUNDS = 8  # a flow that keeps asking for effects is a bug; stop rather than spin
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    user_id: int
+    input: Input
+    update_id: int | None = None
+    message_id: int | None = None
+    language_code: str | None = None
+    chat_id: int | None = None  # kept (encrypted) only if the reporter asks for updates
+
+
+@dataclass(slots=True)
+class Response:
+    replies: list[Reply]
+    locale: str
+    delete_input: bool = False
+    # True when a reply carries a fresh ticket code: it must be delivered or be re-issued.
+    carries_code: bool = False
+    # "Hapus percakapan": message ids of this private chat to delete, both sides, first.
+    wipe: range | None = None
+
+
+SendFn = Callable[[Response], Awaitable[bool]]
+
+
+class ReporterService:
+    def __init__(
+        self,
+        db: Database,
+        keys: Keys,
+        places: PlaceIndex,
+        *,
+        default_locale: str = "id",
+        status_per_minute: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+        announcer: Announcer | None = None,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db, self.keys, self.wake = db, keys, wake
+        self.default_locale = default_locale
+        self.locks = KeyedLocks()
+        self.store = open_store(db)
+        self.effects = ReporterEffects(
+            keys,
+            places,
+            self.store,
+            RateLimiter(status_per_minute, 60.0, clock),
+            announcer,
+            default_locale,
+        )
+
+    async def handle(self, inc: Incoming, send: SendFn) -> None:
+        ref = self.keys.reporter_ref(inc.user_id)
+        async with self.locks.hold(ref):
+            try:
+                work = await self._handle_with_retry(ref, inc)
+            except Exception as e:  # noqa: BLE001 - the person must hear something, always
+                # Nothing was committed, so the draft is as it was before this update.
+                log.error("an update failed (%s); the draft is untouched", type(e).__name__)
+                await send(Response([Reply(N_("conv.error"))], self.default_locale))
+                return
+            if work is None:
+                return
+            sent = await send(
+                Response(
+                    work.replies,
+                    work.locale or self.default_locale,
+                    delete_input=work.delete_input,
+                    carries_code=work.pending_ticket is not None,
+                    wipe=work.wipe,
+                )
+            )
+            if work.pending_ticket is not None and sent and work.state is not None:
+                # The code reached the reporter: it no longer needs re-issuing. The lock is
+                # still held, so the state is as this update saved it.
+                await self.store.save_now(ref, dict(work.state, pending_code=None))
+
+    async def _handle_with_retry(self, ref: str, inc: Incoming) -> Work | None:
+        try:
+            return await self._handle_once(ref, inc)
+        except IntegrityError:
+            # Another process did the same work first (same update or same draft): run again
+            # on fresh state, which now sees that work as done.
+            log.info("concurrent write on one conversation; retrying the update")
+            return await self._handle_once(ref, inc)
+
+    async def _handle_once(self, ref: str, inc: Incoming) -> Work | None:
+        peeked = await self.store.peek(inc.update_id, ref)
+        if peeked.seen:
+            return None  # a redelivered update: its work is already committed
+        work = Work(chat_id=inc.chat_id)
+        state = prepared(peeked.state, inc.language_code, inc.message_id)
+        update = Update(self.db, self.store, inc.update_id, ref)
+        try:
+            if state.get("pending_code"):
+                session = await update.transaction()
+                state = await self.effects.reissue_code(session, state, work)
+            out = conversation.step(state, inc.input)
+            out = await self._run_effects(update, out, work, inc)
+            if work.erased:
+                work.locale = state.get("locale")  # the goodbye still in their language
+                saved = await update.commit(None)
+            else:
+                out.state["pending_code"] = work.pending_ticket
+                work.locale = out.state.get("locale")
+                work.state = out.state
+                saved = await update.commit(out.state)
+        except AlreadyHandled:
+            await update.rollback(AlreadyHandled())
+            return None  # handled meanwhile by another process
+        except BaseException as e:
+            await update.rollback(e)
+            raise
+        if not saved:
+            return None  # handled meanwhile by another process
+        if work.queued:
+            self.wake()  # after the commit, so the worker finds what this update queued
+        return work
+
+    async def _run_effects(
+        self, update: Update, out: Outcome, work: Work, inc: Incoming
+    ) -> Outcome:
+        work.replies += out.replies
+        for _ in range(MAX_EFFECT_ROUNDS):
+            if not out.effects:
+                return out
+            state, effects = out.state, out.effects
+            out = Outcome(state)
+            for effect in effects:
+                result = await self.effects.run(effect, update, work, state, inc.message_id)
+                if result is not None:
+                    step = conversation.step(out.state, result)
+                    work.replies += step.replies
+                    out = Outcome(step.state, out.replies, out.effects + step.effects)
+        raise RuntimeError("flow kept requesting effects")
