@@ -7,7 +7,12 @@ exits non-zero when a target of issue 6 is missed.
 Knobs (environment): BENCH_SCALE (default 1.0) scales the measuring windows,
 BENCH_REPORTERS_B the reporters of scenario (b), BENCH_TICKETS the tickets of (c),
 BENCH_RESULTS where the markdown goes, BENCH_PROFILE=1 runs py-spy on the report bot during
-(a) and adds its hot spots to the results.
+(a) and adds its hot spots to the results. BENCH_ONLY=a runs only the warm-up and (a) (on
+PostgreSQL and on SQLite) and prints the ratios without rewriting RESULTS.md: the quick way
+to compare two versions on one machine.
+
+(a) also runs the report bot on the SQLite embedded default, against the same echo figure
+(the echo bot has no database).
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ REPORTERS_B = int(os.environ.get("BENCH_REPORTERS_B", "1000"))
 TICKETS = int(os.environ.get("BENCH_TICKETS", "1000000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 PROFILE_FILE = Path(tempfile.gettempdir()) / "lapor-bench-profile.txt"
+ONLY_A = os.environ.get("BENCH_ONLY", "") == "a"
 REPORT_CMD = [str(BIN / "lapor-ppa"), "run"]
 DRAFTS = 10_000
 RESUME_BATCH = 2_000
@@ -85,6 +91,7 @@ TARGET_RSS = 1.5
 RSS_GROWTH_MIB = 5.0  # allowed growth per further RESUME_BATCH drafts resumed
 
 A, B, D1, D2 = "(a) saturation", "(b) people", "(d) drafts 1", "(d) drafts 2"
+A_SQLITE = "(a) on SQLite"
 
 
 @dataclass
@@ -164,16 +171,24 @@ async def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def _phase(
-    run: BotRun, scenario: str, api: BenchAPI, pid: int, db: DbMeter, work: Awaitable[Window]
+    run: BotRun,
+    scenario: str,
+    api: BenchAPI,
+    pid: int,
+    db: DbMeter | None,
+    work: Awaitable[Window],
 ) -> None:
     bot_cpu, me = CpuMeter(pid), CpuMeter(os.getpid())
-    await db.start()
+    if db is not None:
+        await db.start()
     bot_cpu.start()
     me.start()
     window = await work
-    db_cpu, lock_waits = await db.stop()
-    run.blocked.update(db.blocked)
-    db.blocked.clear()
+    db_cpu, lock_waits = 0.0, 0.0  # SQLite: the database is the bot's own process
+    if db is not None:
+        db_cpu, lock_waits = await db.stop()
+        run.blocked.update(db.blocked)
+        db.blocked.clear()
     lat = window.latencies(api)
     span = window.end - window.start
     row = Row(
@@ -222,6 +237,22 @@ async def _insert_drafts(dsn: str, keys: Keys, state: bytes, first: int, count: 
         await conn.close()
 
 
+async def bench_sqlite(logdir: Path) -> BotRun:
+    """The report bot on the embedded default: warm-up and (a), nothing else."""
+    run = BotRun("report")
+    url = f"sqlite+aiosqlite:///{logdir / 'bench.db'}"
+    await _upgrade(url)
+    async with BenchAPI() as api:
+        proc = await _start(REPORT_CMD, _env(api, url), logdir / "report-sqlite.log", api)
+        try:
+            await run_load(api, WARMUP, REPORT_FLOW, id_range(1_000_000))
+            work = run_load(api, SATURATION, REPORT_FLOW, id_range(3_000_000))
+            await _phase(run, A_SQLITE, api, proc.pid, None, work)
+        finally:
+            await _stop(proc)
+    return run
+
+
 async def bench_bot(name: str, cmd: list[str], dsn: str, logdir: Path, report: bool) -> BotRun:
     """Warm-up, (d) two batches of resumed drafts, (a) saturation, (b) people."""
     run = BotRun(name)
@@ -234,6 +265,10 @@ async def bench_bot(name: str, cmd: list[str], dsn: str, logdir: Path, report: b
         pid = proc.pid
         try:
             await run_load(api, WARMUP, flow, id_range(1_000_000))
+            if ONLY_A:
+                work = run_load(api, SATURATION, flow, id_range(3_000_000))
+                await _phase(run, A, api, pid, db, work)
+                return run
             if report:  # the echo bot has no drafts, but gets the very same messages
                 state = await _seed_draft(api, dsn, keys)
                 await _insert_drafts(dsn, keys, state, 2_000_000, DRAFTS)
@@ -306,18 +341,27 @@ class Verdict:
     ok: bool
 
 
-def _verdicts(bot: BotRun, echo: BotRun, lookup: status_lookup.LookupResult) -> list[Verdict]:
+def _verdicts(
+    bot: BotRun, echo: BotRun, lite: BotRun, lookup: status_lookup.LookupResult
+) -> list[Verdict]:
     thr = bot.rows[A].updates_s / echo.rows[A].updates_s
+    thr_lite = lite.rows[A_SQLITE].updates_s / echo.rows[A].updates_s
     p99 = bot.rows[B].p99 / echo.rows[B].p99
     rss = bot.peak_rss_mib / echo.peak_rss_mib
     growth = bot.rss_mib[2] - bot.rss_mib[1]
-    clean = not bot.errors and not echo.errors
+    clean = not bot.errors and not echo.errors and not lite.errors
     return [
         Verdict(
             "(a) updates/s report ÷ echo",
             f"{thr:.3f}",
             f"≥ {TARGET_THROUGHPUT}",
             thr >= TARGET_THROUGHPUT,
+        ),
+        Verdict(
+            "(a) on SQLite: updates/s report ÷ echo",
+            f"{thr_lite:.3f}",
+            f"≥ {TARGET_THROUGHPUT}",
+            thr_lite >= TARGET_THROUGHPUT,
         ),
         Verdict("(b) p99 report ÷ echo", f"{p99:.2f}", f"≤ {TARGET_P99}", p99 <= TARGET_P99),
         Verdict(
@@ -335,7 +379,7 @@ def _verdicts(bot: BotRun, echo: BotRun, lookup: status_lookup.LookupResult) -> 
         ),
         Verdict(
             "every simulated step answered",
-            f"{len(bot.errors) + len(echo.errors)} errors",
+            f"{len(bot.errors) + len(echo.errors) + len(lite.errors)} errors",
             "0",
             clean,
         ),
@@ -362,6 +406,7 @@ HEADER = "| " + " | ".join(COLUMNS) + " |"
 def _markdown(
     bot: BotRun,
     echo: BotRun,
+    lite: BotRun,
     lookup: status_lookup.LookupResult,
     verdicts: list[Verdict],
     started: datetime,
@@ -400,6 +445,8 @@ def _markdown(
         for run in (bot, echo):
             r = run.rows[scenario]
             lines.append(f"| {scenario} | {run.name} | " + " | ".join(_cells(r)) + " |")
+    r = lite.rows[A_SQLITE]
+    lines.append(f"| {A_SQLITE} | {lite.name} | " + " | ".join(_cells(r)) + " |")
     lines += [
         "",
         "| bot | peak RSS (VmHWM) | RSS after warm-up → drafts batch 1 → batch 2 |",
@@ -441,7 +488,7 @@ def _markdown(
             summarise(PROFILE_FILE),
             "```",
         ]
-    errors = bot.errors + echo.errors
+    errors = bot.errors + echo.errors + lite.errors
     if errors:
         lines += ["", "First errors:", ""] + [f"- {e}" for e in errors[:10]]
     return "\n".join(lines) + "\n"
@@ -472,6 +519,22 @@ def _write_results(text: str) -> None:
     Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "RESULTS.md")).write_text(text)
 
 
+async def _upgrade(database_url: str) -> None:
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET)
+    upgrade = await asyncio.create_subprocess_exec(
+        str(BIN / "lapor-ppa"),
+        "db",
+        "upgrade",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await upgrade.communicate()
+    if upgrade.returncode != 0:
+        raise SystemExit(f"lapor-ppa db upgrade failed:\n{output.decode()}")
+
+
 async def amain() -> int:
     global _pg_version
     started, t0 = datetime.now(UTC), time.perf_counter()
@@ -481,36 +544,32 @@ async def amain() -> int:
     await admin.execute(f'CREATE DATABASE "{name}"')
     dsn = PG.rsplit("/", 1)[0] + f"/{name}"
     try:
-        env = dict(os.environ, DATABASE_URL=dsn, SECRET_KEY=SECRET)
-        upgrade = await asyncio.create_subprocess_exec(
-            str(BIN / "lapor-ppa"),
-            "db",
-            "upgrade",
-            env=env,
-            cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        output, _ = await upgrade.communicate()
-        if upgrade.returncode != 0:
-            raise SystemExit(f"lapor-ppa db upgrade failed:\n{output.decode()}")
+        await _upgrade(dsn)
         with tempfile.TemporaryDirectory(prefix="lapor-bench-") as tmp:
             logdir = Path(tmp)
             head = [f"{c:>{max(9, len(c))}}" for c in COLUMNS[2:]]
             print(f"  {'scenario':<15} {'bot':<6} " + " ".join(head))
             bot = await bench_bot("report", REPORT_CMD, dsn, logdir, True)
+            lite = await bench_sqlite(logdir)
             echo = await bench_bot(
                 "echo", [sys.executable, "-m", "bench.echo_bot"], dsn, logdir, False
             )
             log_tail = (await asyncio.to_thread((logdir / "report.log").read_text))[-3000:]
+        if ONLY_A:
+            echo_a = echo.rows[A].updates_s
+            print(
+                f"(a) updates/s report ÷ echo: PostgreSQL {bot.rows[A].updates_s / echo_a:.3f},"
+                f" SQLite {lite.rows[A_SQLITE].updates_s / echo_a:.3f}"
+            )
+            return 0
         print(f"  (c) filling {TICKETS:,} tickets and timing status look-ups…", flush=True)
         url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
         lookup = await status_lookup.run(dsn, url, Keys.derive(SECRET), TICKETS, 2_000)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    verdicts = _verdicts(bot, echo, lookup)
-    text = _markdown(bot, echo, lookup, verdicts, started, time.perf_counter() - t0)
+    verdicts = _verdicts(bot, echo, lite, lookup)
+    text = _markdown(bot, echo, lite, lookup, verdicts, started, time.perf_counter() - t0)
     await asyncio.to_thread(_write_results, text)
     print()
     print(text)
