@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import csv
 import functools
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from rapidfuzz import fuzz, process
+
+from storage.place_names import (
+    ALIASES,
+    HINT_WORDS,
+    Kind,
+    normalise,
+    normalise_query,
+    regency_kind_and_name,
+    split_hint,
+    strip_district_word,
+)
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data" / "idn-area"
 
@@ -72,7 +81,6 @@ class Place:
 
 # People paste whole messages; nothing useful about a place name is past this length and
 # rapidfuzz cost grows with it.
-_MAX_QUERY = 60
 _MIN_FUZZY_QUERY = 3  # "ab" fuzzily matches half the country; short forms come via aliases
 _SCORE_CUTOFF = 80.0
 # For "sidoarjo jawa timur"-style queries matched against "<regency> <province>" strings,
@@ -82,111 +90,6 @@ _QUALIFIED_SCORE_CUTOFF = 88.0
 _DISTRICT_SCORE_CUTOFF = 75.0  # lists are small (≤ ~50), so a looser cutoff costs little
 _NOT_ALIAS = 1_000  # sorts after any alias's own rank
 _HINT_BONUS = 3.0  # enough to order "kota malang" vs "kabupaten malang", not to beat a better match
-
-_APOSTROPHES = str.maketrans("", "", "'’`ʼ\"")  # Ra"as, O'o'u: glottal stops, not word breaks
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-_Kind = Literal["provinsi", "kota", "kabupaten"]
-# Leading words that say which kind of area is meant; they are not part of the bare name.
-_HINT_WORDS: dict[str, _Kind] = {
-    "provinsi": "provinsi",
-    "propinsi": "provinsi",
-    "prov": "provinsi",
-    "kota": "kota",
-    "kot": "kota",
-    "kodya": "kota",
-    "kotamadya": "kota",
-    "kabupaten": "kabupaten",
-    "kab": "kabupaten",
-    "kabupatan": "kabupaten",
-}
-_ADMIN_WORDS = frozenset({"administrasi", "adm"})
-_DISTRICT_WORDS = frozenset({"kecamatan", "kec", "kecamatn", "distrik"})
-
-# Names people actually use that fuzzy matching cannot reach. Order of codes is the order
-# results are shown in when the alias matches exactly.
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "nad": ("11",),
-    "nanggroe aceh darussalam": ("11",),
-    "sumut": ("12",),
-    "sumbar": ("13",),
-    "sumsel": ("16",),
-    "babel": ("19",),
-    "bangka belitung": ("19",),
-    "kepri": ("21",),
-    "jakarta": ("31",),
-    "dki": ("31",),
-    "dki jakarta": ("31",),
-    "jabar": ("32",),
-    "jateng": ("33",),
-    "diy": ("34",),
-    "jogja": ("34", "34.71"),
-    "jogjakarta": ("34", "34.71"),
-    "yogya": ("34", "34.71"),
-    "yogyakarta": ("34", "34.71"),
-    "jatim": ("35",),
-    "ntb": ("52",),
-    "ntt": ("53",),
-    "kalbar": ("61",),
-    "kalteng": ("62",),
-    "kalsel": ("63",),
-    "kaltim": ("64",),
-    "kaltara": ("65",),
-    "sulut": ("71",),
-    "sulteng": ("72",),
-    "sulsel": ("73",),
-    "sultra": ("74",),
-    "sulbar": ("76",),
-    "malut": ("82",),
-    "jakpus": ("31.71",),
-    "jakut": ("31.72",),
-    "jakbar": ("31.73",),
-    "jaksel": ("31.74",),
-    "jaktim": ("31.75",),
-    "pulau seribu": ("31.01",),
-    "solo": ("33.72",),
-    "tangsel": ("36.74",),
-}
-
-
-def _normalise(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces ("Ma'u" -> "mau", "Toli-Toli" ->
-    "toli toli") — applied identically to data and queries so they meet in the middle."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return _NON_ALNUM.sub(" ", text.translate(_APOSTROPHES)).strip()
-
-
-def _normalise_query(text: str) -> str:
-    # Truncate before any per-character work so a pasted essay costs no more than a name.
-    return _normalise(text[:_MAX_QUERY])
-
-
-def _split_hint(query: str) -> tuple[_Kind | None, str]:
-    """("kab. banyumas" normalised) "kab banyumas" -> ("kabupaten", "banyumas")."""
-    words = query.split()
-    hint: _Kind | None = None
-    if words and words[0] in _HINT_WORDS:
-        hint = _HINT_WORDS[words.pop(0)]
-        if words and words[0] in _ADMIN_WORDS:
-            words.pop(0)
-    return hint, " ".join(words)
-
-
-def _bare(name: str) -> tuple[_Kind, str]:
-    """Kind and normalised bare name of a regency ("Kota Administrasi Jakarta Barat" ->
-    ("kota", "jakarta barat"))."""
-    kind, rest = _split_hint(_normalise(name))
-    if kind is None or kind == "provinsi" or not rest:
-        raise ValueError(f"regency name without Kota/Kabupaten prefix: {name!r}")
-    return kind, rest
-
-
-def _strip_district_word(query: str) -> str:
-    words = query.split()
-    if words and words[0] in _DISTRICT_WORDS:
-        words.pop(0)
-    return " ".join(words)
 
 
 def _read_csv(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
@@ -210,7 +113,7 @@ class PlaceIndex:
         districts: Iterable[tuple[str, str, str]],
     ) -> None:
         self._by_code: dict[str, Place] = {}
-        self._kind: dict[str, _Kind] = {}
+        self._kind: dict[str, Kind] = {}
         self._children: dict[str, list[Place]] = {}
         province_list: list[Place] = []
 
@@ -221,12 +124,12 @@ class PlaceIndex:
             province_list.append(place)
         self._provinces = sorted(province_list, key=lambda p: p.name)
 
-        regency_sort: dict[str, tuple[str, _Kind]] = {}
+        regency_sort: dict[str, tuple[str, Kind]] = {}
         for code, province_code, name in regencies:
             province = self._require(province_code, "provinsi", code)
             place = Place(code, name, "kabkota", province_code, province.name)
             self._add(place)
-            kind, bare = _bare(name)
+            kind, bare = regency_kind_and_name(name)
             self._kind[code] = kind
             regency_sort[code] = (bare, kind)
             self._children.setdefault(province_code, []).append(place)
@@ -249,33 +152,33 @@ class PlaceIndex:
         self._choices: list[str] = []
         self._choice_places: list[tuple[Place, ...]] = []
         for place in self._provinces:
-            self._add_choice(_normalise(place.name), (place,))
+            self._add_choice(normalise(place.name), (place,))
         for code, (bare, _kind) in regency_sort.items():
             self._add_choice(bare, (self._by_code[code],))
-        for alias, codes in _ALIASES.items():
+        for alias, codes in ALIASES.items():
             places = tuple(self._by_code[c] for c in codes if c in self._by_code)
             if places:
                 self._add_choice(alias, places)
         self._hint_like_ids = [
-            i for i, c in enumerate(self._choices) if c.startswith(tuple(_HINT_WORDS))
+            i for i, c in enumerate(self._choices) if c.startswith(tuple(HINT_WORDS))
         ]
         self._hint_like_choices = [self._choices[i] for i in self._hint_like_ids]
 
         # "<bare regency> <province>" so "sidoarjo, jawa timur" (or "sleman jogja", after
         # alias expansion) finds the regency rather than just the province it mentions.
         self._qualified: list[str] = [
-            f"{bare} {_normalise(self._by_code[code].province_name)}"
+            f"{bare} {normalise(self._by_code[code].province_name)}"
             for code, (bare, _kind) in regency_sort.items()
         ]
         self._qualified_places = [self._by_code[code] for code in regency_sort]
         self._province_words = {
-            alias: _normalise(self._by_code[codes[0]].name)
-            for alias, codes in _ALIASES.items()
+            alias: normalise(self._by_code[codes[0]].name)
+            for alias, codes in ALIASES.items()
             if " " not in alias and self._kind.get(codes[0]) == "provinsi"
         }
         self._alias_rank = {
             (alias, code): rank
-            for alias, codes in _ALIASES.items()
+            for alias, codes in ALIASES.items()
             for rank, code in enumerate(codes)
         }
 
@@ -283,7 +186,7 @@ class PlaceIndex:
         self._district_choices: dict[str, tuple[list[str], list[Place]]] = {}
         for parent, children in self._children.items():
             if self._by_code[parent].level == "kabkota":
-                self._district_choices[parent] = ([_normalise(p.name) for p in children], children)
+                self._district_choices[parent] = ([normalise(p.name) for p in children], children)
 
     def _add(self, place: Place) -> None:
         if place.code in self._by_code:
@@ -346,8 +249,8 @@ class PlaceIndex:
 
     def search(self, query: str, limit: int = 5) -> list[Place]:
         """Provinces and kab/kota matching what a person typed, best first."""
-        full = _normalise_query(query)
-        hint, bare = _split_hint(full)
+        full = normalise_query(query)
+        hint, bare = split_hint(full)
         if not bare or limit <= 0:
             return []
         # Per place, the best sort key seen: higher score, then the alias's own order
@@ -409,7 +312,7 @@ class PlaceIndex:
     def search_districts(self, regency_code: str, query: str, limit: int = 5) -> list[Place]:
         """Kecamatan of one kab/kota matching ``query``, best first."""
         entry = self._district_choices.get(regency_code)
-        q = _strip_district_word(_normalise_query(query))
+        q = strip_district_word(normalise_query(query))
         if entry is None or not q or limit <= 0:
             return []
         choices, places = entry
