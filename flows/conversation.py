@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flows import followup, report, screens
+from flows import followup, report, report_questions, screens
 from flows.codes import CodeError, looks_like_code, parse_code
 from flows.core import N_, Effect, EffectResult, Input, Outcome, Reply, State
 
@@ -31,7 +31,7 @@ def step(state: State | None, inp: Input | EffectResult) -> Outcome:
             report.prompt(s["report"])
             if (
                 s["report"]["step"] == "summary"
-                and report.first_unanswered(s["report"]) != "summary"
+                and report_questions.first_unanswered(s["report"]["a"]) != "summary"
             ):
                 raise ValueError("a summary with questions unanswered")
         except (KeyError, ValueError, TypeError):
@@ -58,7 +58,7 @@ def step(state: State | None, inp: Input | EffectResult) -> Outcome:
         _on_feedback_choice(out, inp.text)
     elif inp.kind == "choice" and inp.text.startswith("info:"):
         _on_info_choice(out, inp.text)
-    elif inp.kind == "choice" and inp.text == report.WIPE:
+    elif inp.kind == "choice" and inp.text == report_questions.WIPE:
         out.replies.append(screens.wipe_confirm())
     elif inp.kind == "choice" and inp.text == "wipe:yes":
         out.effects.append(Effect("wipe_chat"))
@@ -154,14 +154,16 @@ def _on_command(out: Outcome, inp: Input) -> None:
 
 
 def _explain_unexpected(out: Outcome, inp: Input) -> None:
-    if inp.kind == "media" and inp.text in report.MOVING_PICTURES:
+    if inp.kind == "media" and inp.text in report_questions.MOVING_PICTURES:
         draft = out.state.get("report") or {}
-        out.replies.append(Reply(report.for_role(draft.get("a", {}), N_("evidence.video_refused"))))
+        out.replies.append(
+            Reply(report_questions.for_role(draft.get("a", {}), N_("evidence.video_refused")))
+        )
         out.effects.append(Effect("delete_input"))
     elif inp.kind == "media":
         draft = out.state.get("report") or {}
         out.replies.append(
-            Reply(report.for_role(draft.get("a", {}), N_("conv.media_not_accepted")))
+            Reply(report_questions.for_role(draft.get("a", {}), N_("conv.media_not_accepted")))
         )
     elif inp.kind == "choice":
         out.replies.append(Reply(N_("conv.stale_button")))

@@ -15,10 +15,10 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows import casework, report
+from flows import casework, report_kept
 from flows.casework import STATUS_LABELS, STATUS_MEANINGS, StaffKey
 from flows.core import N_, Choice, Msg, Param, Reply, Stamp
-from flows.report import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
+from flows.report_questions import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
 from handlers.locks import KeyedLocks
 from handlers.render import Renderer, keyboard
 from storage import conversations as convo_store
@@ -102,14 +102,14 @@ class Announcer:
             "place": place,
             "when": Msg(WHEN_LABELS.get(ticket.occurred, ticket.occurred)),
             "received_at": Stamp(ticket.created_at.isoformat(), upt.timezone),
-            "details": report.detail_rows(ticket.details or {}),
+            "details": report_kept.detail_rows(ticket.details or {}),
             "narrative": ticket.narrative or Msg(N_("card.no_narrative")),
             "status": Msg(STATUS_LABELS[ticket.status]),
             "holder": holder.display_name if holder else Msg(N_("card.unclaimed")),
         }
         details = ticket.details or {}
         images = len(details.get("images", []))
-        cut = report.evidence_cut(details)
+        cut = report_kept.evidence_cut(details)
         reply = casework.card(ticket.id, params, ticket.status, images, cut)
         rendered = self.renderer.render(reply, "id")
         return rendered.text, keyboard(rendered.buttons)
@@ -544,7 +544,7 @@ class StaffService:
                             N_("card.full_evidence"),
                             {
                                 "case_number": ticket.case_number,
-                                "items": report.full_evidence(ticket.details),
+                                "items": report_kept.full_evidence(ticket.details),
                             },
                         )
                     )

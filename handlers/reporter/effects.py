@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows import conversation, report
+from flows import conversation, report_kept, report_questions
 from flows.casework import CLOSED
 from flows.codes import new_code
 from flows.core import N_, Effect, EffectResult, Reply, State
@@ -179,12 +179,12 @@ class ReporterEffects:
                 draft_key=draft["id"],
                 reporter_role=a["role"],
                 category=a.get("category") or "lainnya",
-                urgent=report.is_urgent(a),
+                urgent=report_questions.is_urgent(a),
                 region_code=where.get("code"),
                 district_code=district.get("code"),
                 occurred=a.get("when") or "tidak_tahu",
                 narrative=a.get("narrative") or "",
-                details=report.details(a),
+                details=report_kept.details(a),
                 locale=c.state.get("locale") or self.default_locale,
                 reporter_chat_id=c.work.chat_id if a.get("updates") == "ya" else None,
             ),
@@ -204,7 +204,7 @@ class ReporterEffects:
                 "case_number": done.case_number,
                 "upt_name": done.upt_name,
                 "connected": done.connected,
-                "counsel": a.get("purpose") == "bicara" and not report.is_urgent(a),
+                "counsel": a.get("purpose") == "bicara" and not report_questions.is_urgent(a),
             },
         )
 

@@ -40,9 +40,7 @@ async def run_cli(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]
     return await asyncio.to_thread(cli, db_path, *args)
 
 
-async def test_invite_link_approve_revoke_and_audit(
-    sqlite_bot: RunningBot, tmp_path: Path
-) -> None:
+async def test_invite_link_approve_revoke_and_audit(sqlite_bot: RunningBot, tmp_path: Path) -> None:
     db_path = tmp_path / "test.db"
     api = sqlite_bot.api
     made = await run_cli(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from flows import report
+from flows import report, report_kept, report_questions
 from flows.conversation import step
 from flows.core import Input, Msg
 from tests.flows.test_conversation import TO_PLACE, TO_SUMMARY, run
@@ -21,12 +21,12 @@ def test_long_evidence_is_capped_when_kept_and_counted_when_shown() -> None:
     links = [f"https://t.me/akun_{n:03d}_" + "x" * 200 for n in range(30)]
     r = draft_after([*TO_PLACE[:-2], *links])
     items = r["ev"]["items"]
-    assert sum(len(i["value"]) for i in items) <= report.EVIDENCE_MAX_CHARS
+    assert sum(len(i["value"]) for i in items) <= report_questions.EVIDENCE_MAX_CHARS
     _, shown, _ = run([*TO_PLACE[:-2], *links, "https://t.me/satu_lagi_" + "y" * 250])
     assert shown[-1] == ["evidence.too_many"]
     shown_block = report._evidence_prompt(r).params["items"]
     assert isinstance(shown_block, Msg) and shown_block.msgid == "evidence.more"
-    assert len(str(shown_block.params["shown"])) <= report.EVIDENCE_SHOWN_CHARS
+    assert len(str(shown_block.params["shown"])) <= report_questions.EVIDENCE_SHOWN_CHARS
     assert int(str(shown_block.params["count"])) == len(items) - str(
         shown_block.params["shown"]
     ).count("•")
@@ -40,8 +40,8 @@ def test_an_urgent_report_keeps_what_was_answered_and_ubah_can_add_more() -> Non
     for key in ("edit", "edit:danger", "danger:ya"):
         state = step(state, Input.of_choice(key)).state
     r = state["report"]
-    assert r["step"] == "summary" and report.is_urgent(r["a"])
-    kept = report.details(r["a"])
+    assert r["step"] == "summary" and report_questions.is_urgent(r["a"])
+    kept = report_kept.details(r["a"])
     assert kept["evidence"][0]["value"] == "https://wa.me/6281234567890"
     assert kept["relation"] == "tetangga" and r["a"]["category"] == "prostitusi_online"
     menu = step(state, Input.of_choice("edit")).replies[0]
@@ -65,7 +65,7 @@ def test_old_or_odd_drafts_are_repaired(
     state = {"v": 1, "mode": "report", "report": {"id": "x", "step": "nope", "a": answers}}
     out = step(state, Input.of_command("lapor"))
     a = out.state["report"]["a"]
-    assert report.is_urgent(a) is urgent
+    assert report_questions.is_urgent(a) is urgent
     assert [r.msgid for r in out.replies][-1] == next_question
     assert "danger" not in a or a.get("role") != "korban"
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from flows import report
+from flows import report, report_questions
 from storage.models import Ticket
 from tests.fakebot import BotMessage, FakeUser
 from tests.handlers.test_staff_e2e import (
@@ -40,7 +40,7 @@ PLACE_ROWS = ROLE_PLACE["umum"]
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 LOCALES = ["id", "en"]
 ROLES = list(ANSWERED)
-ROLE_LABEL = {r: report.ROLE_LABELS[r] for r in ROLES}
+ROLE_LABEL = {r: report_questions.ROLE_LABELS[r] for r in ROLES}
 LINK = "https://www.michat.com/u/dinda17?utm_source=share @dinda_vip"
 
 
@@ -124,7 +124,7 @@ async def test_english_labels_read_as_english(running_bot: RunningBot, locale: s
 def skip_rows(role: str) -> list[Row]:
     """Every question after the role, skipped (the place with "Tidak tahu")."""
     rows: list[Row] = []
-    for step in report.PATHS[role][1:]:
+    for step in report_questions.PATHS[role][1:]:
         if step == "place":
             rows.append((ROLE_PLACE[role][0][0], "tap", "place.unknown"))
         elif step == "evidence":
