@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from flows import conversation
-from flows.core import N_, Input, Outcome, Reply
+from flows.core import N_, Input, Outcome, Reply, State
 from handlers.locks import KeyedLocks
 from handlers.rate_limit import RateLimiter
 from handlers.reporter.effects import ReporterEffects
-from handlers.reporter.update import Update, Work, prepared
+from handlers.reporter.update import Update, Work
 from handlers.staff_service import Announcer
 from storage.conversations import AlreadyHandled, open_store
 from storage.crypto import Keys
@@ -137,11 +137,10 @@ class ReporterService:
                 work.locale = out.state.get("locale")
                 work.state = out.state
                 saved = await update.commit(out.state)
-        except AlreadyHandled:
-            await update.rollback(AlreadyHandled())
-            return None  # handled meanwhile by another process
         except BaseException as e:
             await update.rollback(e)
+            if isinstance(e, AlreadyHandled):
+                return None  # handled meanwhile by another process
             raise
         if not saved:
             return None  # handled meanwhile by another process
@@ -165,3 +164,17 @@ class ReporterService:
                     work.replies += step.replies
                     out = Outcome(step.state, out.replies, out.effects + step.effects)
         raise RuntimeError("flow kept requesting effects")
+
+
+def prepared(state: State | None, language_code: str | None, message_id: int | None) -> State:
+    """The state as the flow should see it for this update."""
+    if state is None or "locale" not in state:
+        # First contact: Telegram's app language; English stays English, else Indonesian.
+        state = dict(state or conversation.new_state())
+        state["locale"] = "en" if (language_code or "").startswith("en") else "id"
+    if message_id is not None:
+        # Private-chat message ids run in one sequence for both sides: the first and the
+        # newest seen bound what "Hapus percakapan" deletes.
+        state.setdefault("first_msg", message_id)
+        state["last_msg"] = max(int(state.get("last_msg") or 0), message_id)
+    return state

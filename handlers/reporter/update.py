@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows import conversation
 from flows.core import Reply, State
 from storage import conversations
 from storage.conversations import ConversationStore
@@ -77,17 +76,3 @@ class Update:
         stack, self._stack, self.session = self._stack, None, None
         if stack is not None:
             await stack.__aexit__(type(error), error, error.__traceback__)
-
-
-def prepared(state: State | None, language_code: str | None, message_id: int | None) -> State:
-    """The state as the flow should see it for this update."""
-    if state is None or "locale" not in state:
-        # First contact: Telegram's app language; English stays English, else Indonesian.
-        state = dict(state or conversation.new_state())
-        state["locale"] = "en" if (language_code or "").startswith("en") else "id"
-    if message_id is not None:
-        # Private-chat message ids run in one sequence for both sides: the first and the
-        # newest seen bound what "Hapus percakapan" deletes.
-        state.setdefault("first_msg", message_id)
-        state["last_msg"] = max(int(state.get("last_msg") or 0), message_id)
-    return state
