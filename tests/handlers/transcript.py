@@ -136,7 +136,7 @@ class _Chat:
 class _Line:
     chat: int | None  # None: the bot's own settings (setMyCommands)
     bucket: int  # 0 toast, 1 direct, 2 outbox
-    index: int
+    index: int  # in FakeBotAPI.calls
     call: Call
 
 
@@ -177,6 +177,9 @@ class Recorder:
         self._chats: dict[int, _Chat] = {}
         self._people: dict[int, str] = {}
         self._refs: dict[tuple[int, int], str] = {}
+        # When each message came to be, as a position in FakeBotAPI.calls (a person's message
+        # sits between the calls before and after it).
+        self._born: dict[tuple[int, int], float] = {}
         self._cursor = 0
         self._outbox_seen = 0
         self._steps = 0
@@ -203,10 +206,11 @@ class Recorder:
             raise AssertionError(f"message {message_id} in {self.name(chat_id)} was never seen")
         return found
 
-    def _number(self, chat_id: int, message_id: int) -> str:
+    def _number(self, chat_id: int, message_id: int, born: float) -> str:
         self.name(chat_id)  # a chat without a name fails here
         chat = self._chats[chat_id]
         chat.count += 1
+        self._born[(chat_id, message_id)] = born
         self._refs[(chat_id, message_id)] = f"{chat.name}#{chat.count}"
         return self._refs[(chat_id, message_id)]
 
@@ -214,7 +218,7 @@ class Recorder:
         """Number the message a person just sent (the newest in the chat)."""
         message = self.api.history(chat_id)[-1]
         assert not message.from_bot, "the person's message is not the newest in the chat"
-        return self._number(chat_id, message.message_id)
+        return self._number(chat_id, message.message_id, len(self.api.calls) - 0.5)
 
     def text(self) -> str:
         head = [f"# Golden transcript: {self.title}", "# Chats:"]
@@ -239,12 +243,13 @@ class Recorder:
     ) -> None:
         """Wait until the system is quiet, then write the step's calls down."""
         await self._settle()
-        snapshot = self.api.calls[self._cursor :]
+        first = self._cursor
+        snapshot = self.api.calls[first:]
         self._cursor += len(snapshot)
-        calls = [c for c in snapshot if c.method not in PLUMBING]
+        calls = [(first + n, c) for n, c in enumerate(snapshot) if c.method not in PLUMBING]
         from_outbox = await self._outbox_calls(calls)
         lines: list[_Line] = []
-        for index, call in enumerate(calls):
+        for index, call in calls:
             if call.method == "answerCallbackQuery":
                 lines.append(_Line(toast_chat, 0, index, call))
             elif call.method == "setMyCommands":
@@ -259,7 +264,7 @@ class Recorder:
         for line in lines:
             result = (line.call.response or {}).get("result")
             if line.call.method in SENDS and line.call.status == 200 and isinstance(result, dict):
-                self._number(int(result["chat"]["id"]), int(result["message_id"]))
+                self._number(int(result["chat"]["id"]), int(result["message_id"]), line.index)
         self._steps = self._steps + 1 if number is None else number
         out = [f"## {self._steps}. {title}"]
         current: object = object()
@@ -267,7 +272,7 @@ class Recorder:
             if line.chat != current:
                 current = line.chat
                 out.append("(bot)" if line.chat is None else f"{self.name(line.chat)}:")
-            out += self._render(line.call)
+            out += self._render(line.call, line.index)
         if not lines:
             out.append("(no Bot API calls)")
         self.lines += [*out, ""]
@@ -308,7 +313,7 @@ class Recorder:
         async with self.bot.db.unit_of_work() as session:
             return await outbox.pending_count(session)
 
-    async def _outbox_calls(self, calls: list[Call]) -> set[int]:
+    async def _outbox_calls(self, calls: list[tuple[int, Call]]) -> set[int]:
         """Indexes of the calls the outbox worker made, told apart through the outbox rows
         written since the last step (sent ones by their message, failed ones by chat)."""
         if self.bot is None:
@@ -338,7 +343,7 @@ class Recorder:
             if status == "failed" and attempts
         ]
         found: set[int] = set()
-        for index, call in enumerate(calls):
+        for index, call in calls:
             if call.method in OUTBOX_ONLY:
                 found.add(index)
             elif call.method in SENDS:
@@ -354,7 +359,7 @@ class Recorder:
 
     # ---- rendering -----------------------------------------------------------------
 
-    def _render(self, call: Call) -> list[str]:
+    def _render(self, call: Call, index: int) -> list[str]:
         p, method = call.params, call.method
         ok = call.status == 200
         result = (call.response or {}).get("result")
@@ -395,7 +400,8 @@ class Recorder:
         elif method == "deleteMessage":
             out = [f"  deleteMessage {self.ref(int(p['chat_id']), int(p['message_id']))}"]
         elif method == "deleteMessages":
-            out = [f"  deleteMessages {self._covered(int(p['chat_id']), p['message_ids'])}"]
+            covered = self._covered(int(p["chat_id"]), p["message_ids"], index)
+            out = [f"  deleteMessages {covered}"]
         elif method in ("banChatMember", "unbanChatMember"):
             who = self._people.get(int(p["user_id"]), "someone unnamed")
             out = [f"  {method} {who}{self._flags(method, p)}"]
@@ -471,13 +477,14 @@ class Recorder:
                     return f"the photo {sender} sent as {self.ref(chat_id, message.message_id)}"
         return "a file the test never sent"
 
-    def _covered(self, chat_id: int, ids: Iterable[Any]) -> str:
+    def _covered(self, chat_id: int, ids: Iterable[Any], index: int) -> str:
+        """The messages a deleteMessages call named that existed when it was made."""
         wanted = [int(i) for i in ids]
         chat = self._chats[chat_id]
         numbers = [
             int(ref.split("#")[1])
             for (c, message_id), ref in self._refs.items()
-            if c == chat_id and message_id in wanted
+            if c == chat_id and message_id in wanted and self._born[(c, message_id)] < index
         ]
         return f"{chat.name} {_ranges(numbers) or 'nothing seen'} ({len(wanted)} ids asked)"
 
@@ -509,7 +516,8 @@ class Person:
         await self.user.send_media(kind, caption=caption)
         own = self.rec.user_message(self.id)
         with_caption = f" with caption {quote(self.rec.norm.typed(caption))}" if caption else ""
-        await self.rec.record(f"{self.name} sends a {kind}{with_caption} [{own}]")
+        article = "an" if kind[0] in "aeiou" else "a"
+        await self.rec.record(f"{self.name} sends {article} {kind}{with_caption} [{own}]")
 
     async def press(self, label: str, *, chat: int | None = None) -> None:
         if chat is None:
