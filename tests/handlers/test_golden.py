@@ -139,6 +139,18 @@ class Stage:
             f'Operator runs "lapor-ppa staff revoke {staff_id}", which prints {said}'
         )
 
+    async def time_passes(self, *, days: int) -> None:
+        """The escalation worker (bot/sla.py) runs once with its clock `days` ahead."""
+        sla = self.bot.runtime.sla
+        assert sla is not None
+        clock = sla.clock
+        sla.clock = lambda: clock() + timedelta(days=days)
+        try:
+            await sla.run_once()
+        finally:
+            sla.clock = clock
+        await self.rec.record(f"{days} days pass and the escalation worker runs")
+
     async def koordinator(
         self, user_id: int = 8001, name: str = "Rina", last_name: str = "Wati", *, connect: bool
     ) -> Person:
@@ -513,7 +525,8 @@ async def code_that_never_arrived(stage: Stage) -> None:
     stage.rec.note("Telegram will refuse the bot's next sendMessage")
     await tap(p, "summary.submit")
     await p.send("/start")
-    await p.send(f"/status {stage.code()}")
+    await p.send(f"/status {stage.code(1)}")  # the code that never arrived
+    await p.send(f"/status {stage.code(2)}")  # the fresh one
     await p.send("/start")
 
 
@@ -608,6 +621,33 @@ async def staff_status_chain(stage: Stage) -> None:
 
 
 @scenario
+async def staff_closes_at_once(stage: Stage) -> None:
+    """Selesai straight from Baru (whoever moves a ticket holds it), the reason kept
+    internal; the reporter rates and skips the comment."""
+    koor = await stage.koordinator(connect=True)
+    siti = await reporter_sends(stage, "korban", updates=True)
+    await koor.press("Ubah status", chat=GROUP)
+    await koor.press("Selesai", chat=GROUP)
+    await koor.reply("Sudah ditangani Polres; kasus ditutup.", chat=GROUP)
+    await koor.press("Tidak, internal saja", chat=GROUP)
+    await siti.press("2")
+    await siti.press("Lewati")
+    await siti.send(f"/status {stage.code()}")
+
+
+@scenario
+async def sla_escalation(stage: Stage) -> None:
+    """Nobody takes a ticket for weeks: the unit is reminded with a fresh card and the
+    national channel gets one; Ambil there updates every card."""
+    dewi = stage.person(8201, "Dewi", "koordinator, SAPA-129", last_name="Lestari")
+    await dewi.send(f"/start {await stage.invite('SAPA-129', 'koordinator')}")
+    await stage.koordinator(connect=True)
+    await reporter_sends(stage, updates=True)
+    await stage.time_passes(days=30)
+    await dewi.press("Ambil")
+
+
+@scenario
 async def staff_out_of_scope(stage: Stage) -> None:
     """Bukan kewenangan straight from Baru, with a reason the reporter may see."""
     koor = await stage.koordinator(connect=True)
@@ -636,7 +676,7 @@ async def staff_question_updates_on(stage: Stage) -> None:
     await koor.reply("Boleh kami tahu sekolahnya?", chat=GROUP)
     await siti.press("Hentikan percakapan")
     await koor.press("Tanya pelapor", chat=GROUP)
-    await siti.press("Balas")  # the first question's button, after stopping
+    await siti.press("Balas")  # a question's Balas, after stopping
 
 
 @scenario
