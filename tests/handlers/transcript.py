@@ -34,6 +34,9 @@ from storage.models import OutboxMessage
 from tests.fakebot import BotMessage, Call, EntityParseError, FakeBotAPI, FakeUser, parse_html
 from tests.support import RunningBot
 
+REGENERATE = (
+    "# Regenerate: GOLDEN_UPDATE=1 .venv/bin/python -m pytest tests/handlers/test_golden.py"
+)
 QUIET_SECONDS = 0.15
 SETTLE_TIMEOUT = 30.0
 POLL_SECONDS = 0.02
@@ -221,7 +224,7 @@ class Recorder:
         return self._number(chat_id, message.message_id, len(self.api.calls) - 0.5)
 
     def text(self) -> str:
-        head = [f"# Golden transcript: {self.title}", "# Chats:"]
+        head = [f"# Golden transcript: {self.title}", REGENERATE, "# Chats:"]
         width = max((len(c.name) for c in self._chats.values()), default=0)
         head += [f"#   {c.name.ljust(width)}  {c.about}" for c in self._chats.values()]
         return "\n".join([*head, "", *self.lines]).rstrip("\n") + "\n"
