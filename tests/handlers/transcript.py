@@ -540,17 +540,22 @@ class Person:
         on = self.rec.ref(chat, int(message["message_id"]))
         await self.rec.record(f"{self.name} {what} on {on}", toast_chat=chat)
 
-    async def reply(self, text: str, *, chat: int | None = None) -> None:
-        """Answer the newest prompt in the chat that asks for a reply (ForceReply)."""
+    async def reply(self, text: str, *, chat: int | None = None, to: str = "") -> None:
+        """Answer, with Telegram's reply, the newest prompt in the chat that asks for one
+        (ForceReply); with `to`, the newest bot message containing that text instead."""
         chat_id = self.id if chat is None else chat
-        prompts = [m for m in self.rec.api.history(chat_id) if _asks_reply(m)]
-        if not prompts:
-            raise AssertionError(f"no reply prompt in {self.rec.name(chat_id)}")
-        prompt = prompts[-1]
-        await self.user.reply(prompt, text)
+        history = self.rec.api.history(chat_id)
+        if to:
+            targets = [m for m in history if m.from_bot and not m.deleted and to in m.plain]
+        else:
+            targets = [m for m in history if _asks_reply(m)]
+        if not targets:
+            raise AssertionError(f"nothing to reply to in {self.rec.name(chat_id)}")
+        target = targets[-1]
+        await self.user.reply(target, text)
         own = self.rec.user_message(chat_id)
         shown = quote(self.rec.norm.typed(text))
-        on = self.rec.ref(chat_id, prompt.message_id)
+        on = self.rec.ref(chat_id, target.message_id)
         await self.rec.record(f"{self.name} replies to {on} with {shown} [{own}]")
 
 
