@@ -334,6 +334,11 @@ async def place_from_lists(stage: Stage) -> None:
     await p.press("Kec. Waru")
     await act(p, [("", "say", "Ada yang mencurigakan di warnet."), ("", "tap", "when.hari_ini")])
     await act(p, [updates_row(False)])
+    await tap(p, "summary.edit")
+    await tap(p, "edit.place")
+    await tap(p, "place.choose_from_list")
+    await turn_pages_to(p, "Jawa Timur")
+    await tap(p, "place.whole_province")
     await tap(p, "summary.submit")
 
 
@@ -703,11 +708,13 @@ async def staff_teruskan(stage: Stage) -> None:
     await sumut.send(f"/start {await stage.invite('UPTD-PPA-12', 'koordinator')}")
     siti = await reporter_sends(stage, updates=True)
     await koor.press("Ubah status", chat=GROUP)
+    await koor.press("Catatan", chat=GROUP)  # left unanswered until after the move
     await koor.press("Teruskan", chat=GROUP)
     await koor.reply("kota medan", chat=GROUP)
     await koor.press("UPTD PPA Provinsi Sumatera Utara", chat=GROUP)
     await koor.reply("Korban dan pelaku berada di Medan.", chat=GROUP)
     await koor.press("Asesmen", chat=GROUP)  # the old picker: no rights any more
+    await koor.reply("Catatan yang terlambat.", chat=GROUP, to="tulis catatan internal")
     await sumut.press("Ambil")
     await sumut.press("Tanya pelapor")
     await sumut.reply("Masih ada tautan lain?")
@@ -756,6 +763,10 @@ async def staff_forged_and_strangers(stage: Stage) -> None:
     await budi.press("Ambil", chat=GROUP)
     await koor.press("Ubah status", chat=GROUP)
     await koor.press("Asesmen", chat=GROUP)
+    await koor.press("Tanya pelapor", chat=GROUP)
+    await budi.reply("Pertanyaan dari orang lain.", chat=GROUP)  # Rina's prompt, not Budi's
+    await stranger.reply("Ini laporan apa?", chat=GROUP, to="Laporan PPA-")  # chatter
+    await koor.reply("Siswa kelas berapa?", chat=GROUP)
 
 
 @scenario
