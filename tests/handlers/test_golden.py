@@ -493,7 +493,8 @@ async def odd_input(stage: Stage) -> None:
     await act(p, [("", "tap", "report.skip")] * 3 + [("", "tap", "category.lainnya")])
     await p.send("panjang " * 400)
     await p.send("7K2M-9Q4T-1XA9")  # a code (with a typo) pasted mid-report
-    await tap(p, "report.skip")  # the story's button, while the bot waits for a code
+    await p.send("Saya lihat di warnet.")  # the story, while the bot waits for a code
+    await tap(p, "report.skip")  # the story's button, likewise
     await tap(p, "status.back")
     await p.send("Cerita yang cukup pendek.")
     await act(p, [("", "tap", "report.skip")] * 3 + [("", "tap", "when.tidak_tahu")])

@@ -172,6 +172,8 @@ def _ranges(numbers: list[int]) -> str:
 
 
 class Recorder:
+    """One scenario's transcript: names chats and messages, records a step per action."""
+
     def __init__(self, title: str, api: FakeBotAPI, bot: RunningBot | None) -> None:
         self.title = title
         self.api, self.bot = api, bot
@@ -281,6 +283,8 @@ class Recorder:
         self.lines += [*out, ""]
 
     async def _settle(self) -> None:
+        """Quiet: no update waiting or being handled, no call in flight, none for
+        QUIET_SECONDS, and nothing pending in the outbox."""
         deadline = time.monotonic() + SETTLE_TIMEOUT
         seen: tuple[int, int] | None = None
         calm_since = time.monotonic()
