@@ -1047,6 +1047,10 @@ class FakeBotAPI:
         """Every message ever in the chat, deleted ones included."""
         return list(self._messages(chat_id))
 
+    def update(self, update_id: int) -> dict[str, Any]:
+        """A copy of an update as it was enqueued (e.g. which message a press was on)."""
+        return _copy(self._history[update_id])
+
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
         return sorted(self._pending, key=lambda u: u["update_id"])
