@@ -1,0 +1,33 @@
+"""How UPT staff work a ticket, as data: the service chain, the button keys, the card."""
+
+from flows.casework.card import CARD_NARRATIVE_MAX, card, card_buttons, status_picker
+from flows.casework.chain import (
+    CHAIN,
+    CLOSED,
+    NEEDS_REASON,
+    OUT_OF_SCOPE,
+    STATUS_LABELS,
+    STATUS_MEANINGS,
+    STATUSES,
+    next_statuses,
+)
+from flows.casework.keys import ACTIONS, StaffKey, key, parse_key
+
+__all__ = [
+    "ACTIONS",
+    "CARD_NARRATIVE_MAX",
+    "CHAIN",
+    "CLOSED",
+    "NEEDS_REASON",
+    "OUT_OF_SCOPE",
+    "STATUSES",
+    "STATUS_LABELS",
+    "STATUS_MEANINGS",
+    "StaffKey",
+    "card",
+    "card_buttons",
+    "key",
+    "next_statuses",
+    "parse_key",
+    "status_picker",
+]
