@@ -117,6 +117,10 @@ class StaffService:
         """The open prompt this reply answers, as the flow's state; else not for staff."""
         if member is None or e.reply_to is None:
             raise NotForStaff
+        # Asked before the look-up: each statement may see a newer commit than the last (no
+        # snapshot spans them), so a prompt not on its way now was recorded before it.
+        key = self.keys.chat_key(e.chat_id)
+        on_its_way = await prompts.on_its_way(session, member.id, e.chat_id, key)
         prompt = await prompts.open_for_reply(session, member.id, e.chat_id, e.reply_to)
         if prompt is not None:
             return {
@@ -125,7 +129,7 @@ class StaffService:
                 "ticket_id": prompt.ticket_id,
                 "data": dict(prompt.data or {}),
             }
-        if await prompts.on_its_way(session, member.id, e.chat_id, self.keys.chat_key(e.chat_id)):
+        if on_its_way:
             raise _PromptOnItsWay
         raise NotForStaff
 
