@@ -19,6 +19,7 @@ from storage.models import OutboxMessage, Staff, StaffPrompt, Ticket, Upt
 from storage.places import PlaceIndex
 
 FORCE_REPLY = {"force_reply": True, "selective": True}  # only the person asked sees it
+EDIT = "editMessageText"
 
 
 class Announcer:
@@ -62,21 +63,11 @@ class Announcer:
         """The unit's group gets the card; a unit without one, each active member privately."""
         text, markup = self.card_text(ticket, upt, await self._holder(session, ticket))
         if upt.telegram_chat_id is not None:
-            targets = [(upt.telegram_chat_id, True)]
+            targets = [upt.telegram_chat_id]
         else:
-            targets = [(m.telegram_user_id, False) for m in await staff.members(session, upt.id)]
-        for chat_id, is_group in targets:
-            await outbox.enqueue(
-                session,
-                self.keys,
-                chat_id=chat_id,
-                method="sendMessage",
-                payload=_message(text, markup),
-                purpose="card",
-                ticket_id=ticket.id,
-                upt_id=upt.id,
-                is_group=is_group,
-            )
+            targets = [m.telegram_user_id for m in await staff.members(session, upt.id)]
+        for chat_id in targets:
+            await self._about(session, ticket, upt.id, chat_id, _message(text, markup), "card")
         return len(targets)
 
     async def post_waiting(self, session: AsyncSession, upt: Upt) -> int:
@@ -105,17 +96,7 @@ class Announcer:
             payload.setdefault("reply_markup", {"inline_keyboard": []})
             if message_id is not None:
                 payload["message_id"] = message_id
-            await outbox.enqueue(
-                session,
-                self.keys,
-                chat_id=chat_id,
-                method="editMessageText",
-                payload=payload,
-                purpose="card_edit",
-                ticket_id=ticket.id,
-                upt_id=upt_id,
-                is_group=chat_id < 0,
-            )
+            await self._about(session, ticket, upt_id, chat_id, payload, "card_edit", EDIT)
 
     async def strip_cards(
         self, session: AsyncSession, ticket: Ticket, upt_ids: set[int], reply: Reply
@@ -125,17 +106,12 @@ class Announcer:
         text = self.renderer.text(reply, "id")
         stripped = await cards.posted(session, ticket.id, upt_ids)
         for card in stripped:
-            await outbox.enqueue(
-                session,
-                self.keys,
-                chat_id=card.chat_id,
-                method="editMessageText",
-                payload=_message(text, None)
-                | {"message_id": card.message_id, "reply_markup": {"inline_keyboard": []}},
-                purpose="card_strip",
-                ticket_id=ticket.id,
-                upt_id=card.upt_id,
-                is_group=card.chat_id < 0,
+            payload = _message(text, None) | {
+                "message_id": card.message_id,
+                "reply_markup": {"inline_keyboard": []},
+            }
+            await self._about(
+                session, ticket, card.upt_id, card.chat_id, payload, "card_strip", EDIT
             )
         await cards.forget(session, stripped)
         await outbox.cancel_for(session, ticket.id, upt_ids)
@@ -144,17 +120,32 @@ class Announcer:
         """A message for everyone holding the ticket, threaded under its card."""
         text = self.renderer.text(reply, "id")
         for upt_id, chat_id in await cards.places(session, ticket.id):
-            await outbox.enqueue(
-                session,
-                self.keys,
-                chat_id=chat_id,
-                method="sendMessage",
-                payload=_message(text, None) | {"reply_to_card": True},
-                purpose="relay",
-                ticket_id=ticket.id,
-                upt_id=upt_id,
-                is_group=chat_id < 0,
-            )
+            payload = _message(text, None) | {"reply_to_card": True}
+            await self._about(session, ticket, upt_id, chat_id, payload, "relay")
+
+    async def _about(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        upt_id: int,
+        chat_id: int,
+        payload: dict[str, Any],
+        purpose: str,
+        method: str = "sendMessage",
+    ) -> None:
+        """A message about the ticket for one of its units' chats (a group, or a member's
+        private chat)."""
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=chat_id,
+            method=method,
+            payload=payload,
+            purpose=purpose,
+            ticket_id=ticket.id,
+            upt_id=upt_id,
+            is_group=chat_id < 0,
+        )
 
     async def to_reporter(
         self, session: AsyncSession, ticket: Ticket, replies: list[Reply], purpose: str
@@ -195,9 +186,7 @@ class Announcer:
     ) -> None:
         """A ForceReply for one person, answering the message they pressed; the delivery
         worker records its message id on the prompt (storage/outbox.py mark_sent)."""
-        payload = _message(self.renderer.text(reply, "id"), FORCE_REPLY) | {
-            "prompt_id": prompt.id
-        }
+        payload = _message(self.renderer.text(reply, "id"), FORCE_REPLY) | {"prompt_id": prompt.id}
         if reply_to:
             payload["reply_parameters"] = {
                 "message_id": reply_to,
