@@ -15,7 +15,8 @@ from flows.casework.keys import key, parse_key
 from flows.casework.status import move, tell_reporter
 from flows.core import N_, Choice, EffectResult, Msg, Outcome, Reply
 
-# Keys whose target is not a ticket: a refusal of them names no ticket.
+# Keys whose target a refusal never looks up as a ticket. (A stranger's `to` press is still
+# looked up by its prompt id, as before; the audit rework will settle which ticket it names.)
 NOT_A_TICKET = ("approve", "reject", "share")
 
 
