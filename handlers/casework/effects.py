@@ -4,6 +4,7 @@ is a storage call or an outbox write; an effect that answers feeds the flow its 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,7 @@ from handlers.casework.events import Direct, StaffEvent, StaffResult
 from storage import casework as cases
 from storage import followup, owners, prompts, staff, units
 from storage.crypto import Keys
-from storage.models import Staff, Ticket, Upt
+from storage.models import Staff, StaffPrompt, Ticket, Upt
 
 MAX_ANSWERS = 12  # a flow that keeps asking is a bug; stop rather than spin
 
@@ -147,7 +148,7 @@ class Effects:
         assert self.member is not None, "an effect for members only"
         return self.member
 
-    async def _ticket(self, args: Any) -> Ticket:
+    async def _ticket(self, args: Mapping[str, Any]) -> Ticket:
         return await self.session.get_one(Ticket, int(args["ticket_id"]))
 
     def _say(self, reply: Reply, reply_to: bool, private: bool, photo: str) -> None:
@@ -202,7 +203,7 @@ class Effects:
             },
         )
 
-    async def _reroute(self, a: Any) -> EffectResult:
+    async def _reroute(self, a: Mapping[str, Any]) -> EffectResult:
         """The ticket moves: every former holder loses its rights, its cards lose the story,
         and nothing still queued for them goes out. (The national channel keeps an urgent
         ticket, as at submission.)"""
@@ -219,7 +220,7 @@ class Effects:
         return EffectResult("rerouted", {"from_code": old.code, "to_code": target.code})
 
 
-def _prompt(prompt: Any) -> EffectResult:
+def _prompt(prompt: StaffPrompt | None) -> EffectResult:
     if prompt is None:
         return EffectResult("prompt", {"found": False})
     return EffectResult(
