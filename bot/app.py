@@ -14,11 +14,12 @@ from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from bot.delivery import DeliveryWorker
 from bot.settings import Settings
 from bot.sla import EscalationWorker
+from handlers.casework.announce import Announcer, delivery_failed
+from handlers.casework.service import StaffService
 from handlers.i18n import Catalogs
 from handlers.render import Renderer
 from handlers.reporter.service import ReporterService
 from handlers.shell import run_shell
-from handlers.staff_service import Announcer, StaffService, delivery_failed
 from handlers.telegram_aiogram import create_dispatcher, set_commands
 from storage.crypto import Keys
 from storage.db import Database

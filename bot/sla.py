@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from handlers.staff_service import Announcer
+from handlers.casework.announce import Announcer
 from storage import escalation
 from storage.crypto import Keys
 from storage.db import Database

@@ -26,10 +26,11 @@ from aiogram.types import (
 )
 
 from flows.core import N_, Input
+from handlers.casework.events import Direct, SendDirect, StaffEvent
+from handlers.casework.service import StaffService
 from handlers.render import Button, Renderer, keyboard
 from handlers.reporter.service import Incoming, ReporterService, Response, SendFn
 from handlers.shell import plain as plain_text
-from handlers.staff_service import Direct, SendDirect, StaffEvent, StaffService
 from handlers.telegram_raw import RawApi
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.workdays import add_workdays
-from storage.models import Ticket, TicketEvent, TicketOwner, Upt
+from storage.models import Ticket, Upt
+from storage.owners import add_owner, escalated, owner_ids
+from storage.units import national_upt, province_upt
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +154,8 @@ async def escalate(
     own = await session.get_one(Upt, upt_id)
     if own.level == "nasional":
         return None
-    province = await _province(session, region_code)
-    national = await session.scalar(
-        select(Upt).where(Upt.level == "nasional", Upt.active).order_by(Upt.id).limit(1)
-    )
+    province = await province_upt(session, region_code)
+    national = await national_upt(session)
     new = NATIONAL if province is None else to_level
     steps: list[tuple[int, Upt | None]] = []
     if old < PROVINCE <= new and province is not None:
@@ -181,46 +181,23 @@ async def escalate(
         return None
     ticket = await session.get_one(Ticket, ticket_id, populate_existing=True)
 
-    owners = set(
-        await session.scalars(select(TicketOwner.upt_id).where(TicketOwner.ticket_id == ticket_id))
-    )
+    owners = await owner_ids(session, ticket_id)
     reannounce = old < PROVINCE <= new
     added: list[Upt] = []
     for level, target in steps:
         if target is None:
             log.warning("ticket %s: no national channel to escalate to", ticket.case_number)
             continue
-        fresh = target.id not in owners
-        if fresh:
+        note = f"level {level}"
+        if target.id not in owners:
             owners.add(target.id)
             added.append(target)
-            session.add(
-                TicketOwner(ticket_id=ticket_id, upt_id=target.id, kind="escalated", created_at=now)
-            )
-        # An urgent ticket's national co-owner came at submission: no second event for it.
-        if fresh or level == PROVINCE:
-            session.add(
-                TicketEvent(
-                    ticket_id=ticket_id,
-                    kind="escalated",
-                    upt_id=target.id,
-                    actor="sla",
-                    note=f"level {level}",
-                    created_at=now,
-                )
-            )
+            add_owner(session, ticket_id, target.id, "escalated", actor="sla", note=note, now=now)
+        elif level == PROVINCE:
+            # Already a holder, yet the step is taken: its event still belongs in the history.
+            # (An urgent ticket's national co-owner came at submission: no second event.)
+            escalated(session, ticket_id, target.id, actor="sla", note=note, now=now)
     return Escalation(ticket, own, new, reannounce, added)
-
-
-async def _province(session: AsyncSession, region_code: str | None) -> Upt | None:
-    if not region_code:
-        return None
-    return await session.scalar(
-        select(Upt)
-        .where(Upt.level == "provinsi", Upt.active, Upt.region_code == region_code.split(".")[0])
-        .order_by(Upt.id)
-        .limit(1)
-    )
 
 
 def _aware(value: datetime) -> datetime:

@@ -14,6 +14,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import prompts
 from storage.crypto import Keys
 from storage.models import OutboxMessage, StaffPrompt, TicketCard, TicketEvent, Upt, utcnow
 
@@ -91,6 +92,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> li
                 continue
             params["message_id"] = card.message_id
             row.chat_id = str(card.chat_id)
+        params.pop("prompt_id", None)  # for mark_sent, not for Telegram
         if params.pop("reply_to_card", False):
             card = await _card_for(session, row)
             if card is not None:  # thread it under the card; without one it stands alone
@@ -155,6 +157,8 @@ async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None) 
                 message_id=message_id,
             )
         )
+    if row.purpose == prompts.PURPOSE and message_id is not None and row.payload.get("prompt_id"):
+        await prompts.record_message(session, int(row.payload["prompt_id"]), message_id)
 
 
 async def mark_retry(session: AsyncSession, row_id: int, at: datetime, error: str) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Keys
-from storage.models import AuditEntry, Staff, StaffInvite, TicketOwner, Upt, utcnow
+from storage.models import AuditEntry, Staff, StaffInvite, Upt, utcnow
 
 INVITE_TTL = timedelta(hours=72)
 ROLES = ("petugas", "koordinator")
@@ -135,16 +135,6 @@ async def members(
     if role:
         stmt = stmt.where(Staff.role == role)
     return list((await session.scalars(stmt.order_by(Staff.id))).all())
-
-
-async def owns(session: AsyncSession, upt_id: int, ticket_id: int) -> bool:
-    return bool(
-        await session.scalar(
-            select(func.count())
-            .select_from(TicketOwner)
-            .where(TicketOwner.ticket_id == ticket_id, TicketOwner.upt_id == upt_id)
-        )
-    )
 
 
 async def set_status(

@@ -19,9 +19,9 @@ from flows.casework import CLOSED
 from flows.codes import new_code
 from flows.core import N_, Effect, EffectResult, Reply, State
 from flows.place import PAGE_SIZE
+from handlers.casework.announce import Announcer, announce_new_ticket
 from handlers.rate_limit import RateLimiter
 from handlers.reporter.update import Update, Work
-from handlers.staff_service import Announcer, announce_new_ticket
 from storage import followup, tickets
 from storage.conversations import ConversationStore
 from storage.crypto import Keys

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from flows import conversation
 from flows.core import N_, Input, Outcome, Reply, State
+from handlers.casework.announce import Announcer
 from handlers.locks import KeyedLocks
 from handlers.rate_limit import RateLimiter
 from handlers.reporter.effects import ReporterEffects
 from handlers.reporter.update import Update, Work
-from handlers.staff_service import Announcer
 from storage.conversations import AlreadyHandled, open_store
 from storage.crypto import Keys
 from storage.db import Database

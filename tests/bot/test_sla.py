@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select, text, update
 
 from bot.sla import EscalationWorker
+from handlers.casework.announce import Announcer, announce_new_ticket
 from handlers.i18n import Catalogs
 from handlers.render import Renderer
-from handlers.staff_service import Announcer, announce_new_ticket
 from storage import escalation, tickets
+from storage import owners as owners_store
 from storage import staff as staff_store
 from storage.crypto import Keys
 from storage.db import Database
@@ -163,7 +164,7 @@ async def test_an_unclaimed_ticket_goes_to_the_province_then_national(
     # Staff of the province and of SAPA 129 may now act on it; the routed UPT still may.
     async with database.unit_of_work() as s:
         for upt_id in upt.values():
-            assert await staff_store.owns(s, upt_id, t)
+            assert await owners_store.owns(s, upt_id, t)
 
 
 async def test_an_urgent_ticket_escalates_after_an_hour(

@@ -1,0 +1,52 @@
+"""Staff button keys: `s:<action>:<target id>[:<arg>]`, well under Telegram's 64 bytes.
+
+A key only ever names what to try: every press is checked against the facts before anything
+happens (flows/casework/press.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flows.casework.chain import STATUSES
+
+ACTIONS = (
+    "claim",
+    "status",
+    "set",
+    "ask",
+    "fwd",
+    "to",
+    "note",
+    "share",
+    "approve",
+    "reject",
+    "more",
+    "img",
+    "imgok",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffKey:
+    action: str
+    target: int  # a ticket id; a staff id for approve/reject; a prompt id for share/to
+    arg: str = ""
+
+
+def key(action: str, target: int, arg: str = "") -> str:
+    return f"s:{action}:{target}" + (f":{arg}" if arg else "")
+
+
+def parse_key(data: str) -> StaffKey | None:
+    parts = data.split(":")
+    if len(parts) not in (3, 4) or parts[0] != "s" or parts[1] not in ACTIONS:
+        return None
+    if not (parts[2].isascii() and parts[2].isdigit()) or len(parts[2]) > 12:
+        return None
+    arg = parts[3] if len(parts) == 4 else ""
+    if parts[1] == "set" and arg not in STATUSES:
+        return None
+    if parts[1] == "to" and not (arg.isascii() and arg.isdigit() and len(arg) <= 12):
+        return None
+    return StaffKey(parts[1], int(parts[2]), arg)

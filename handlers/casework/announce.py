@@ -1,0 +1,259 @@
+"""Everything owed to someone other than the acting person, written into the outbox in the
+caller's unit of work (never sent from here): cards and their edits, relays to the units
+holding a ticket, reporter notices, staff messages, ForceReply prompts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows import casework, report_kept
+from flows.casework import STATUS_LABELS
+from flows.core import N_, Msg, Param, Reply, Stamp
+from flows.report_questions import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
+from handlers.render import Renderer, keyboard
+from storage import cards, outbox, owners, prompts, staff, units
+from storage.crypto import Keys
+from storage.models import OutboxMessage, Staff, StaffPrompt, Ticket, Upt
+from storage.places import PlaceIndex
+
+FORCE_REPLY = {"force_reply": True, "selective": True}  # only the person asked sees it
+EDIT = "editMessageText"
+
+
+class Announcer:
+    def __init__(self, keys: Keys, renderer: Renderer, places: PlaceIndex) -> None:
+        self.keys, self.renderer, self.places = keys, renderer, places
+
+    def card_text(self, ticket: Ticket, upt: Upt, holder: Staff | None) -> tuple[str, Any]:
+        where = self.places.get(ticket.district_code or ticket.region_code or "")
+        place: Param = Msg(N_("summary.unknown_place"))
+        if where is not None:
+            region = self.places.get(ticket.region_code or "")
+            place = (
+                where.label()
+                if where.level != "kecamatan" or region is None
+                else (f"{region.label()} — {where.label()}")
+            )
+        params: dict[str, Param] = {
+            "urgent": Msg(N_("card.urgent") if ticket.urgent else ""),
+            "case_number": ticket.case_number,
+            "category": Msg(CATEGORY_LABELS.get(ticket.category, ticket.category)),
+            "role": Msg(ROLE_LABELS.get(ticket.reporter_role, ticket.reporter_role)),
+            "place": place,
+            "when": Msg(WHEN_LABELS.get(ticket.occurred, ticket.occurred)),
+            "received_at": Stamp(ticket.created_at.isoformat(), upt.timezone),
+            "details": report_kept.detail_rows(ticket.details or {}),
+            "narrative": ticket.narrative or Msg(N_("card.no_narrative")),
+            "status": Msg(STATUS_LABELS[ticket.status]),
+            "holder": holder.display_name if holder else Msg(N_("card.unclaimed")),
+        }
+        details = ticket.details or {}
+        images = len(details.get("images", []))
+        cut = report_kept.evidence_cut(details)
+        reply = casework.card(ticket.id, params, ticket.status, images, cut)
+        rendered = self.renderer.render(reply, "id")
+        return rendered.text, keyboard(rendered.buttons)
+
+    async def _holder(self, session: AsyncSession, ticket: Ticket) -> Staff | None:
+        return await session.get(Staff, ticket.claimed_by_id) if ticket.claimed_by_id else None
+
+    async def post_cards(self, session: AsyncSession, ticket: Ticket, upt: Upt) -> int:
+        """The unit's group gets the card; a unit without one, each active member privately."""
+        text, markup = self.card_text(ticket, upt, await self._holder(session, ticket))
+        if upt.telegram_chat_id is not None:
+            targets = [upt.telegram_chat_id]
+        else:
+            targets = [m.telegram_user_id for m in await staff.members(session, upt.id)]
+        for chat_id in targets:
+            await self._about(session, ticket, upt.id, chat_id, _message(text, markup), "card")
+        return len(targets)
+
+    async def post_waiting(self, session: AsyncSession, upt: Upt) -> int:
+        """Tickets this unit holds that were never shown to anyone there: post them now."""
+        waiting = await cards.waiting_tickets(session, upt.id)
+        for ticket in waiting:
+            await self.post_cards(session, ticket, upt)
+        return len(waiting)
+
+    async def refresh_cards(self, session: AsyncSession, ticket: Ticket) -> None:
+        """Every card of the ticket edits itself to the new state: each posted one by its
+        message id (a reminder card leaves no stale Ambil behind), a queued one once it is out."""
+        holder = await self._holder(session, ticket)
+        posted = await cards.posted(session, ticket.id)
+        targets = [(c.upt_id, c.chat_id, c.message_id) for c in posted]
+        done = {(c.upt_id, c.chat_id) for c in posted}
+        targets += [
+            (upt_id, chat_id, None)
+            for upt_id, chat_id in await cards.places(session, ticket.id)
+            if (upt_id, chat_id) not in done
+        ]
+        for upt_id, chat_id, message_id in targets:
+            upt = await session.get_one(Upt, upt_id)
+            text, markup = self.card_text(ticket, upt, holder)
+            payload = _message(text, markup)
+            payload.setdefault("reply_markup", {"inline_keyboard": []})
+            if message_id is not None:
+                payload["message_id"] = message_id
+            await self._about(session, ticket, upt_id, chat_id, payload, "card_edit", EDIT)
+
+    async def strip_cards(
+        self, session: AsyncSession, ticket: Ticket, upt_ids: set[int], reply: Reply
+    ) -> None:
+        """The units lost the ticket: their cards lose the story and the buttons, and are
+        forgotten; nothing still queued for them about it goes out."""
+        text = self.renderer.text(reply, "id")
+        stripped = await cards.posted(session, ticket.id, upt_ids)
+        for card in stripped:
+            payload = _message(text, None) | {
+                "message_id": card.message_id,
+                "reply_markup": {"inline_keyboard": []},
+            }
+            await self._about(
+                session, ticket, card.upt_id, card.chat_id, payload, "card_strip", EDIT
+            )
+        await cards.forget(session, stripped)
+        await outbox.cancel_for(session, ticket.id, upt_ids)
+
+    async def tell_staff(self, session: AsyncSession, ticket: Ticket, reply: Reply) -> None:
+        """A message for everyone holding the ticket, threaded under its card."""
+        text = self.renderer.text(reply, "id")
+        for upt_id, chat_id in await cards.places(session, ticket.id):
+            payload = _message(text, None) | {"reply_to_card": True}
+            await self._about(session, ticket, upt_id, chat_id, payload, "relay")
+
+    async def _about(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        upt_id: int,
+        chat_id: int,
+        payload: dict[str, Any],
+        purpose: str,
+        method: str = "sendMessage",
+    ) -> None:
+        """A message about the ticket for one of its units' chats (a group, or a member's
+        private chat)."""
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=chat_id,
+            method=method,
+            payload=payload,
+            purpose=purpose,
+            ticket_id=ticket.id,
+            upt_id=upt_id,
+            is_group=chat_id < 0,
+        )
+
+    async def to_reporter(
+        self, session: AsyncSession, ticket: Ticket, replies: list[Reply], purpose: str
+    ) -> bool:
+        """One message for the reporter, in their language; False when they asked for no
+        updates (or were erased): no chat to send to. Whether they should be told at all is
+        the flow's decision (flows/casework/)."""
+        if not ticket.reporter_chat_id:
+            return False
+        rendered = [self.renderer.render(r, ticket.locale) for r in replies]
+        text = "\n\n".join(r.text for r in rendered)
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=int(ticket.reporter_chat_id),
+            method="sendMessage",
+            payload=_message(text, keyboard(rendered[-1].buttons)),
+            purpose=purpose,
+            ticket_id=ticket.id,
+        )
+        return True
+
+    async def to_staff(
+        self, session: AsyncSession, chat_id: int, reply: Reply, purpose: str = "staff"
+    ) -> None:
+        rendered = self.renderer.render(reply, "id")
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=chat_id,
+            method="sendMessage",
+            payload=_message(rendered.text, keyboard(rendered.buttons)),
+            purpose=purpose,
+        )
+
+    async def prompt(
+        self, session: AsyncSession, prompt: StaffPrompt, reply: Reply, reply_to: int | None
+    ) -> None:
+        """A ForceReply for one person, answering the message they pressed; the delivery
+        worker records its message id on the prompt (storage/outbox.py mark_sent)."""
+        payload = _message(self.renderer.text(reply, "id"), FORCE_REPLY) | {"prompt_id": prompt.id}
+        if reply_to:
+            payload["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=prompt.chat_id,
+            method="sendMessage",
+            payload=payload,
+            purpose=prompts.PURPOSE,
+            ticket_id=prompt.ticket_id,
+            is_group=prompt.chat_id < 0,
+        )
+
+
+def _message(text: str, markup: dict[str, Any] | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "text": text,
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
+    if markup:
+        payload["reply_markup"] = markup
+    return payload
+
+
+async def announce_new_ticket(
+    session: AsyncSession, announcer: Announcer, ticket: Ticket, upt: Upt
+) -> int:
+    """Cards for the routed UPT; an urgent ticket also goes to the national channel at once.
+    Returns how many cards were queued."""
+    queued = await announcer.post_cards(session, ticket, upt)
+    if ticket.urgent and upt.level != "nasional":
+        national = await units.national_upt(session)
+        if national is not None:
+            owners.add_owner(session, ticket.id, national.id, "escalated")
+            queued += await announcer.post_cards(session, ticket, national)
+    return queued
+
+
+async def delivery_failed(session: AsyncSession, announcer: Announcer, row: OutboxMessage) -> None:
+    """A message could never be delivered (bot removed from the group, reporter blocked it).
+
+    A UPT that cannot be reached hands the ticket's card to the next level up; a reporter who
+    cannot be reached is made known to the staff holding the ticket."""
+    if row.ticket_id is None:
+        return
+    ticket = await session.get_one(Ticket, row.ticket_id)
+    if row.purpose in ("notice", "question"):
+        await announcer.tell_staff(
+            session,
+            ticket,
+            Reply(N_("staff.reporter_unreachable"), {"case_number": ticket.case_number}),
+        )
+        return
+    # Only a card that could not be posted means "this unit cannot be reached"; an edit of a
+    # deleted message, or a unit that no longer holds the ticket, hands nothing on.
+    if row.upt_id is None or row.purpose != "card":
+        return
+    if not await owners.owns(session, row.upt_id, ticket.id):
+        return
+    failed = await session.get_one(Upt, row.upt_id)
+    backup = await units.next_level(session, failed)
+    if backup is None or await owners.owns(session, backup.id, ticket.id):
+        return  # the level above already holds it; nothing new to announce
+    note = f"{failed.code} unreachable"
+    owners.add_owner(session, ticket.id, backup.id, "escalated", note=note)
+    await announcer.post_cards(session, ticket, backup)

@@ -1,0 +1,237 @@
+"""Carries out casework's effects (flows/casework/effects.py) inside one unit of work: each
+is a storage call or an outbox write; an effect that answers feeds the flow its next input."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows import casework
+from flows.core import Effect, EffectResult, Outcome, Reply
+from handlers.casework.announce import Announcer
+from handlers.casework.events import Direct, StaffEvent, StaffResult
+from storage import casework as cases
+from storage import followup, owners, prompts, staff, units
+from storage.crypto import Keys
+from storage.models import Staff, StaffPrompt, Ticket, Upt
+
+MAX_ANSWERS = 12  # a flow that keeps asking is a bug; stop rather than spin
+
+
+class Effects:
+    """One staff update's effects: the session, who acted, and what they will be shown."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        keys: Keys,
+        announcer: Announcer,
+        event: StaffEvent,
+        member: Staff | None,
+    ) -> None:
+        self.session, self.keys, self.announcer = session, keys, announcer
+        self.event, self.member = event, member
+        self.result = StaffResult()
+
+    async def run(self, out: Outcome) -> StaffResult:
+        state, todo, answers = out.state, deque(out.effects), 0
+        while todo:
+            answer = await self.do(todo.popleft())
+            if answer is None:
+                continue
+            answers += 1
+            if answers > MAX_ANSWERS:
+                raise RuntimeError("the casework flow kept asking")
+            nxt = casework.step(state, answer)
+            state = nxt.state
+            todo.extend(nxt.effects)
+        return self.result
+
+    async def do(self, effect: Effect) -> EffectResult | None:
+        a, s = effect.args, self.session
+        match effect.name:
+            # --- what the person sees, after the commit
+            case "toast":
+                self.result.toast = a["reply"]
+            case "say":
+                self._say(a["reply"], a["reply_to"], a["private"], a["photo"])
+            # --- look-ups
+            case "load_case":
+                return await self._case(int(a["ticket_id"]))
+            case "load_member":
+                target = await s.get(Staff, int(a["staff_id"]))
+                if target is None:
+                    return EffectResult("member", {"found": False})
+                return EffectResult(
+                    "member",
+                    {
+                        "found": True,
+                        "upt_id": target.upt_id,
+                        "status": target.status,
+                        "name": target.display_name,
+                    },
+                )
+            case "load_prompt":
+                return _prompt(await prompts.get(s, int(a["prompt_id"])))
+            case "load_unit":
+                upt = await s.get(Upt, int(a["upt_id"]))
+                found = {"found": True, "id": upt.id, "name": upt.name} if upt else {"found": False}
+                return EffectResult("unit", found)
+            case "find_units":
+                places = self.announcer.places.search(a["text"], limit=4)
+                found = await units.destinations(s, places)
+                return EffectResult("units", {"items": [[u.id, u.name] for u in found]})
+            case "redeem_invite":
+                return await self._redeem(a["token"])
+            # --- changes that answer
+            case "connect_group":
+                upt = await units.connect_group(s, int(a["upt_id"]), int(a["chat_id"]))
+                return EffectResult("connected", {"upt_name": upt.name, "upt_code": upt.code})
+            case "claim":
+                holder = await cases.claim(s, await self._ticket(a), self._me.id)
+                return EffectResult("claimed", {"won": holder is None, "holder": holder or ""})
+            case "move_status":
+                ticket = await self._ticket(a)
+                ok = await cases.move_status(
+                    s, ticket, a["status"], self._me.id, a["reason"], a["shareable"]
+                )
+                return EffectResult("moved", {"ok": ok})
+            case "reroute":
+                return await self._reroute(a)
+            # --- changes
+            case "audit":
+                staff.audit(s, a["actor"], a["action"], a["ticket_id"], detail=a["detail"])
+            case "record_status":
+                ticket = await self._ticket(a)
+                cases.record_status(s, ticket, a["status"], f"staff:{self._me.id}")
+            case "refresh_cards":
+                await self.announcer.refresh_cards(s, await self._ticket(a))
+            case "post_cards":
+                upt = await s.get_one(Upt, int(a["upt_id"]))
+                await self.announcer.post_cards(s, await self._ticket(a), upt)
+            case "post_waiting":
+                await s.flush()
+                await self.announcer.post_waiting(s, await s.get_one(Upt, int(a["upt_id"])))
+            case "tell_reporter":
+                ticket = await self._ticket(a)
+                await self.announcer.to_reporter(s, ticket, list(a["replies"]), a["purpose"])
+            case "tell_staff":
+                await self.announcer.tell_staff(s, await self._ticket(a), a["reply"])
+            case "tell_member":
+                target = await s.get_one(Staff, int(a["staff_id"]))
+                await self.announcer.to_staff(s, target.telegram_user_id, a["reply"])
+            case "tell_coordinators":
+                for k in await staff.members(s, int(a["upt_id"]), role="koordinator"):
+                    await self.announcer.to_staff(s, k.telegram_user_id, a["reply"])
+            case "set_member_status":
+                await staff.set_status(s, int(a["staff_id"]), a["status"], self._me)
+            case "add_message":
+                followup.add_message(s, int(a["ticket_id"]), a["kind"], a["text"], self._me.id)
+            case "open_prompt":
+                prompt = await prompts.open_prompt(
+                    s, self._me.id, int(a["ticket_id"]), self.event.chat_id, a["step"], a["data"]
+                )
+                await self.announcer.prompt(s, prompt, a["ask"], self.event.message_id)
+            case "save_prompt":
+                prompt = await prompts.get(s, int(a["prompt_id"]))
+                if prompt is not None:
+                    prompts.save(prompt, dict(a["data"]), bool(a["done"]))
+            case _:
+                raise ValueError(f"unknown effect {effect.name!r}")
+        return None
+
+    @property
+    def _me(self) -> Staff:
+        assert self.member is not None, "an effect for members only"
+        return self.member
+
+    async def _ticket(self, args: Mapping[str, Any]) -> Ticket:
+        return await self.session.get_one(Ticket, int(args["ticket_id"]))
+
+    def _say(self, reply: Reply, reply_to: bool, private: bool, photo: str) -> None:
+        e = self.event
+        chat = e.user_id if private else e.chat_id
+        answer = e.message_id if reply_to else None
+        self.result.direct.append(Direct(chat, reply, reply_to=answer, photo=photo))
+
+    async def _case(self, ticket_id: int) -> EffectResult:
+        upt_id = self.member.upt_id if self.member else None
+        view = await cases.case_view(self.session, ticket_id, upt_id)
+        if view is None:
+            return EffectResult("case", {"found": False, "id": ticket_id, "owned": False})
+        t = view.ticket
+        details = dict(t.details or {})
+        return EffectResult(
+            "case",
+            {
+                "found": True,
+                "id": t.id,
+                "case_number": t.case_number,
+                "status": t.status,
+                "owned": view.owned,
+                "holder_id": t.claimed_by_id,
+                "holder_name": view.holder_name,
+                "followup_stopped": t.followup_stopped,
+                "reachable": bool(t.reporter_chat_id),
+                "images": list(details.get("images", [])),
+                "narrative": t.narrative,
+                "details": details,
+                "upt_id": t.upt_id,
+                "created_at": t.created_at.isoformat(),
+                "timezone": view.timezone,
+            },
+        )
+
+    async def _redeem(self, token: str) -> EffectResult:
+        e = self.event
+        outcome = await staff.redeem_invite(self.session, self.keys, token, e.user_id, e.user_name)
+        if isinstance(outcome, staff.InviteError):
+            return EffectResult("redeemed", {"error": outcome.value})
+        upt = await self.session.get_one(Upt, outcome.upt_id)
+        return EffectResult(
+            "redeemed",
+            {
+                "staff_id": outcome.id,
+                "name": outcome.display_name,
+                "role": outcome.role,
+                "status": outcome.status,
+                "upt_id": upt.id,
+                "upt_name": upt.name,
+            },
+        )
+
+    async def _reroute(self, a: Mapping[str, Any]) -> EffectResult:
+        """The ticket moves: every former holder loses its rights, its cards lose the story,
+        and nothing still queued for them goes out. (The national channel keeps an urgent
+        ticket, as at submission.)"""
+        s = self.session
+        ticket = await self._ticket(a)
+        old = await s.get_one(Upt, ticket.upt_id)
+        target = await s.get_one(Upt, int(a["upt_id"]))
+        national = await units.national_upt(s)
+        keep = {target.id} | ({national.id} if ticket.urgent and national else set())
+        leaving = await owners.owner_ids(s, ticket.id) - keep
+        await self.announcer.strip_cards(s, ticket, leaving, a["strip"])
+        actor = f"staff:{self._me.id}"
+        await cases.move_to_unit(s, ticket, target.id, keep, actor, a["reason"])
+        return EffectResult("rerouted", {"from_code": old.code, "to_code": target.code})
+
+
+def _prompt(prompt: StaffPrompt | None) -> EffectResult:
+    if prompt is None:
+        return EffectResult("prompt", {"found": False})
+    return EffectResult(
+        "prompt",
+        {
+            "found": True,
+            "id": prompt.id,
+            "staff_id": prompt.staff_id,
+            "done": prompt.done_at is not None,
+            "step": prompt.action,
+            "ticket_id": prompt.ticket_id,
+            "data": dict(prompt.data or {}),
+        },
+    )
