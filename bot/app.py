@@ -19,6 +19,7 @@ from handlers.render import Renderer
 from handlers.reporter.service import ReporterService
 from handlers.shell import run_shell
 from handlers.staff_service import Announcer, StaffService, delivery_failed
+from handlers.telegram.client import BotApi
 from handlers.telegram_aiogram import create_dispatcher, set_commands
 from storage.crypto import Keys
 from storage.db import Database
@@ -70,6 +71,12 @@ class App:
         await self.db.dispose()
 
 
+def make_client(settings: Settings) -> BotApi:
+    """The Bot API client the outbox worker sends with."""
+    assert settings.bot_token is not None
+    return BotApi(settings.bot_token.get_secret_value(), settings.telegram_api_url)
+
+
 def make_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
     api = TelegramAPIServer.from_base(settings.telegram_api_url)
@@ -87,6 +94,7 @@ class TelegramRuntime:
 
     def __init__(self, app: App, bot: Bot) -> None:
         self.app, self.bot = app, bot
+        self.api = make_client(app.settings)
         self.dp = create_dispatcher(app.service, app.renderer, app.staff)
         self._stop = asyncio.Event()
         self.sla: EscalationWorker | None = None
@@ -109,7 +117,7 @@ class TelegramRuntime:
         self.app.worker = DeliveryWorker(
             self.app.db,
             self.app.keys,
-            self.bot,
+            self.api,
             overall_per_second=s.outbox_per_second,
             per_group_per_minute=s.outbox_per_group_per_minute,
             per_private_chat_per_second=s.outbox_per_chat_per_second,
@@ -157,6 +165,10 @@ class TelegramRuntime:
         self._stop.set()
         await self.dp.stop_polling()
 
+    async def close(self) -> None:
+        await self.api.close()
+        await self.bot.session.close()
+
 
 async def run_telegram(app: App) -> None:
     bot = make_bot(app.settings)
@@ -166,7 +178,7 @@ async def run_telegram(app: App) -> None:
         log.info("polling %s as @%s", app.settings.telegram_api_url, app.staff.bot_username)
         await runtime.serve()
     finally:
-        await bot.session.close()
+        await runtime.close()
 
 
 async def run(settings: Settings, *, shell: bool | None = None) -> None:

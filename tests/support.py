@@ -148,7 +148,7 @@ async def stop_bot(running: RunningBot) -> None:
         await asyncio.wait_for(running.task, 10)
     finally:
         # Whatever happened above, the HTTP session must not outlive the test.
-        await running.runtime.bot.session.close()
+        await running.runtime.close()
 
 
 @pytest.fixture
