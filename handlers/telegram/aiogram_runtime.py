@@ -7,6 +7,9 @@ takes our `json_loads`), so handing an update over costs nothing, where dumping 
 `Update` back to JSON costs 9-17 µs an update. aiogram's own validation of each update stays
 (25 µs for a message, 80 µs for a button press, measured with bench-like updates).
 
+Should aiogram's models refuse an update (a field newer than this aiogram, say), the batch is
+still handed over as Telegram sent it instead of being asked for again and again.
+
 At most `concurrency` updates are handled at once: the next one is not even taken from the
 answer until a slot is free, and no further getUpdates is sent, so under a burst updates wait
 in Telegram's queue rather than in memory.
@@ -23,6 +26,7 @@ from aiogram import Bot, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import Response as ApiResponse
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import ClientDecodeError
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
@@ -95,24 +99,42 @@ class AiogramPolling:
         slots = asyncio.Semaphore(self.concurrency)
         backoff = Backoff(POLL_BACKOFF)
         while True:
+            self._batch = None
             try:
-                updates = await self.bot(request, request_timeout=request_timeout)
+                parsed = await self.bot(request, request_timeout=request_timeout)
+            except ClientDecodeError as error:
+                if self._batch is None:  # not even JSON: a failed poll like any other
+                    await self._after_failure(error, backoff)
+                    continue
+                # aiogram's models refused something Telegram sent (a field newer than this
+                # aiogram, say): the edge reads the dicts defensively, so hand them over rather
+                # than ask for the same batch forever.
+                count = len(self._batch)
+                log.warning("aiogram could not read %d update(s); passing them on", count)
+                parsed = None
             except Exception as error:  # noqa: BLE001 - the poll must outlive any failure
-                delay = backoff.next_delay
-                log.error("getUpdates failed (%s); again in %.1f s", type(error).__name__, delay)
-                await backoff.asleep()
+                await self._after_failure(error, backoff)
                 continue
             backoff.reset()
-            raw, self._batch = self._batch, None
-            if raw is None or len(raw) != len(updates):
-                raw = [as_dict(u) for u in updates]
-            for parsed, update in zip(updates, raw, strict=True):
+            updates = self._batch
+            if updates is None or (parsed is not None and len(updates) != len(parsed)):
+                updates = [as_dict(u) for u in parsed or ()]
+            for update in updates:
+                update_id = update.get("update_id") if isinstance(update, dict) else None
+                if not isinstance(update_id, int):
+                    continue
                 await slots.acquire()
                 task = asyncio.create_task(self._handle_one(handle, update, slots))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
                 # Confirmed with the next getUpdates: one never handed over is delivered again.
-                request.offset = parsed.update_id + 1
+                request.offset = update_id + 1
+
+    @staticmethod
+    async def _after_failure(error: Exception, backoff: Backoff) -> None:
+        delay = backoff.next_delay
+        log.error("getUpdates failed (%s); again in %.1f s", type(error).__name__, delay)
+        await backoff.asleep()
 
     async def _handle_one(
         self, handle: UpdateHandler, update: dict[str, Any], slots: asyncio.Semaphore

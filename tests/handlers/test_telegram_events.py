@@ -269,3 +269,18 @@ async def test_a_message_without_a_sender_is_ignored_and_the_next_answered(
     welcome, _menu = await user.ask("/start", n=2)
     assert "Selamat datang" in welcome.plain
     assert len(api.calls_of("sendMessage")) == 2
+
+
+async def test_an_update_aiogram_cannot_read_does_not_stop_the_bot(
+    running_bot: RunningBot,
+) -> None:
+    api = running_bot.api
+    user = api.user(5560004)
+    # No `from`: aiogram refuses the whole getUpdates answer; the edge only acknowledges it.
+    forged = {"id": "900003", "chat_instance": "1", "data": "menu:lapor"}
+    forged["message"] = {"message_id": 1, "date": 1, "chat": user.chat_json()}
+    api.enqueue({"callback_query": forged})
+    await until(lambda: api.calls_of("answerCallbackQuery"))
+    assert api.calls_of("answerCallbackQuery")[0].params == {"callback_query_id": "900003"}
+    welcome, _menu = await user.ask("/start", n=2)
+    assert "Selamat datang" in welcome.plain
