@@ -5,11 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+import signal
 
 from bot.delivery import DeliveryWorker
 from bot.settings import Settings
@@ -20,7 +16,12 @@ from handlers.i18n import Catalogs
 from handlers.render import Renderer
 from handlers.reporter.service import ReporterService
 from handlers.shell import run_shell
-from handlers.telegram_aiogram import create_dispatcher, set_commands
+from handlers.telegram.aiogram_runtime import AiogramPolling
+from handlers.telegram.answers import Kind
+from handlers.telegram.client import BotApi
+from handlers.telegram.edge import TelegramEdge
+from handlers.telegram.messages import set_commands
+from handlers.telegram.runtime import Runtime
 from storage.crypto import Keys
 from storage.db import Database
 from storage.migrate import SCHEMA_HEAD, current
@@ -71,10 +72,10 @@ class App:
         await self.db.dispose()
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_client(settings: Settings) -> BotApi:
+    """The one outbound Bot API client (everything the bot sends goes through it)."""
     assert settings.bot_token is not None
-    api = TelegramAPIServer.from_base(settings.telegram_api_url)
-    return Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(api=api))
+    return BotApi(settings.bot_token.get_secret_value(), settings.telegram_api_url)
 
 
 # Most updates take storage/db.py's small one-statement pool. Those that write more stay
@@ -83,26 +84,38 @@ def make_bot(settings: Settings) -> Bot:
 POLLING_CONCURRENCY = 24
 
 
-class TelegramRuntime:
-    """Long polling plus the outbox delivery worker, on one bot. Tests drive it too."""
+def make_runtime(settings: Settings, *, polling_timeout: int = 10) -> Runtime:
+    """How updates arrive: aiogram's long polling, at most POLLING_CONCURRENCY handled at once."""
+    assert settings.bot_token is not None
+    return AiogramPolling(
+        settings.bot_token.get_secret_value(),
+        settings.telegram_api_url,
+        concurrency=POLLING_CONCURRENCY,
+        polling_timeout=polling_timeout,
+    )
 
-    def __init__(self, app: App, bot: Bot) -> None:
-        self.app, self.bot = app, bot
-        self.dp = create_dispatcher(app.service, app.renderer, app.staff)
+
+class TelegramBot:
+    """The bot on Telegram: a runtime receives updates for the edge, the client sends, and the
+    outbox delivery and escalation workers run beside them. Tests drive it too."""
+
+    def __init__(self, app: App, api: BotApi, runtime: Runtime) -> None:
+        self.app, self.api, self.runtime = app, api, runtime
+        self.edge = TelegramEdge(api, app.renderer, app.service, app.staff)
         self._stop = asyncio.Event()
+        self._stopping: asyncio.Task[None] | None = None
         self.sla: EscalationWorker | None = None
 
     async def prepare(self) -> None:
-        try:
-            me = await self.bot.get_me()
-        except TelegramUnauthorizedError as e:
-            raise NotReady("BOT_TOKEN was refused by the Bot API (401 Unauthorized)") from e
-        except (TelegramAPIError, OSError) as e:
+        me = await self.api.get_me()
+        if me.kind is Kind.UNAUTHORIZED:
+            raise NotReady("BOT_TOKEN was refused by the Bot API (401 Unauthorized)")
+        if not me.ok or not isinstance(me.result, dict):
             raise NotReady(
-                f"cannot reach the Bot API at {self.app.settings.telegram_api_url} "
-                f"({type(e).__name__})"
-            ) from e
-        self.app.staff.bot_username = me.username or ""
+                f"cannot reach the Bot API at {self.app.settings.telegram_api_url} ({me.name})"
+            )
+        self.app.staff.bot_username = str(me.result.get("username") or "")
+        await self.runtime.prepare()
         # Everything built so far lives as long as the process: keep the collector off it
         # (aiogram's per-method pydantic response classes were being rebuilt after each sweep).
         gc.freeze()
@@ -110,7 +123,7 @@ class TelegramRuntime:
         self.app.worker = DeliveryWorker(
             self.app.db,
             self.app.keys,
-            self.bot,
+            self.api,
             overall_per_second=s.outbox_per_second,
             per_group_per_minute=s.outbox_per_group_per_minute,
             per_private_chat_per_second=s.outbox_per_chat_per_second,
@@ -127,47 +140,49 @@ class TelegramRuntime:
             national_workdays=s.escalate_national_workdays,
             wake=self.app.wake,
         )
-        await set_commands(self.bot, self.app.renderer)
+        await set_commands(self.api, self.app.renderer)
 
-    async def serve(self, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
+    async def serve(self, *, handle_signals: bool = True) -> None:
         assert self.app.worker is not None and self.sla is not None, "prepare() first"
         worker = asyncio.create_task(self.app.worker.run(self._stop))
         sla = asyncio.create_task(self.sla.run(self._stop))
+        signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+        loop = asyncio.get_running_loop()
+        for sig in signals:
+            loop.add_signal_handler(sig, self._on_signal, sig)
         try:
-            await self.dp.start_polling(
-                self.bot,
-                handle_signals=handle_signals,
-                polling_timeout=polling_timeout,
-                allowed_updates=self.dp.resolve_used_update_types(),
-                close_bot_session=False,
-                # Under a burst, queue updates rather than start unbounded tasks that only wait
-                # for the connection pool (memory stays flat; latency is what it has to be).
-                tasks_concurrency_limit=POLLING_CONCURRENCY,
-            )
+            # Returns once stopped and the updates in hand are handled (bounded).
+            await self.runtime.serve(self.edge.handle)
         finally:
-            # aiogram does not wait for updates still being handled, and Telegram already
-            # considers them delivered: let them finish (bounded) before anything closes.
-            in_flight = set(getattr(self.dp, "_handle_update_tasks", ()))
-            if in_flight:
-                await asyncio.wait(in_flight, timeout=10)
+            for sig in signals:
+                loop.remove_signal_handler(sig)
             self._stop.set()
             await worker
             await sla
 
+    def _on_signal(self, sig: signal.Signals) -> None:
+        log.warning("received %s; stopping", sig.name)
+        if self._stopping is None:
+            self._stopping = asyncio.create_task(self.stop())
+
     async def stop(self) -> None:
-        self._stop.set()
-        await self.dp.stop_polling()
+        """Stop receiving; `serve` returns once the updates in hand are handled, and only then
+        stops the workers (what those updates queued may still go out)."""
+        await self.runtime.stop()
+
+    async def close(self) -> None:
+        await self.runtime.close()
+        await self.api.close()
 
 
 async def run_telegram(app: App) -> None:
-    bot = make_bot(app.settings)
-    runtime = TelegramRuntime(app, bot)
+    bot = TelegramBot(app, make_client(app.settings), make_runtime(app.settings))
     try:
-        await runtime.prepare()
+        await bot.prepare()
         log.info("polling %s as @%s", app.settings.telegram_api_url, app.staff.bot_username)
-        await runtime.serve()
+        await bot.serve()
     finally:
-        await bot.session.close()
+        await bot.close()
 
 
 async def run(settings: Settings, *, shell: bool | None = None) -> None:

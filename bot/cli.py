@@ -96,18 +96,17 @@ async def _bot_username(settings: Settings, given: str | None) -> str:
         return given.lstrip("@")
     if settings.bot_token is None:
         raise SystemExit("lapor-ppa: give --bot-username, or set BOT_TOKEN so it can be asked")
-    from bot.app import make_bot
+    from bot.app import make_client
 
-    bot = make_bot(settings)
+    api = make_client(settings)
     try:
-        me = await bot.get_me()
-    except Exception as e:  # noqa: BLE001 - one line for the operator, whatever went wrong
-        raise SystemExit(
-            f"lapor-ppa: cannot ask the Bot API for the bot's name ({type(e).__name__})"
-        ) from None
+        me = await api.get_me()
     finally:
-        await bot.session.close()
-    return me.username or ""
+        await api.close()
+    if not me.ok or not isinstance(me.result, dict):
+        # One line for the operator, whatever went wrong.
+        raise SystemExit(f"lapor-ppa: cannot ask the Bot API for the bot's name ({me.name})")
+    return str(me.result.get("username") or "")
 
 
 async def _staff(settings: Settings, args: argparse.Namespace) -> int:

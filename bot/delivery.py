@@ -17,43 +17,17 @@ import asyncio
 import contextlib
 import logging
 import math
-import random
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
-from aiogram import Bot
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramEntityTooLarge,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramRetryAfter,
-    TelegramUnauthorizedError,
-)
-from aiogram.methods import (
-    BanChatMember,
-    CopyMessage,
-    DeleteMessage,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    SendMessage,
-    SendPhoto,
-    UnbanChatMember,
-)
-from aiogram.methods.base import TelegramMethod
-from aiogram.types import ForceReply, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.telegram.answers import Action, Answer, Verdict
+from handlers.telegram.client import BotApi
 from storage import outbox
 from storage.crypto import Keys
 from storage.db import Database
@@ -63,25 +37,26 @@ log = logging.getLogger(__name__)
 
 PermanentFailureHook = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
 
-METHODS: dict[str, type[TelegramMethod[Any]]] = {
-    "sendMessage": SendMessage,
-    "editMessageText": EditMessageText,
-    "editMessageReplyMarkup": EditMessageReplyMarkup,
-    "copyMessage": CopyMessage,
-    "sendPhoto": SendPhoto,
-    "banChatMember": BanChatMember,
-    "unbanChatMember": UnbanChatMember,
-    "deleteMessage": DeleteMessage,
-}
+# What a row may ask Telegram to do; anything else fails without being sent.
+METHODS = frozenset(
+    {
+        "sendMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "copyMessage",
+        "sendPhoto",
+        "banChatMember",
+        "unbanChatMember",
+        "deleteMessage",
+    }
+)
 
-MAX_BACKOFF = 300.0  # seconds between retries of one row at most
-# aiogram cannot tell a chat's 429 from the bot-wide flood one, so every 429 also pauses
+# A 429 does not say whether the chat or the whole bot sent too much, so every 429 also pauses
 # all sending briefly; the chat itself waits the full retry_after.
 FLOOD_PAUSE = 1.0
 # Consecutive 5xx/network errors pause everything, doubling from this up to the cap, so an
 # outage is probed gently instead of hammered once per row.
 OUTAGE_PAUSE, OUTAGE_PAUSE_MAX = 0.25, 30.0
-UNAUTHORIZED_PAUSE = 60.0  # a refused token will not heal by itself soon
 RECORD_ATTEMPTS = 3  # a lost outcome means a resend, so a failed commit is retried
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -120,35 +95,16 @@ def _safe(text: str) -> str:
     return _LONG_NUMBER.sub("<n>", _QUOTED.sub('"…"', text))[:150]
 
 
-def _describe(error: Exception) -> str:
-    message = error.message if isinstance(error, TelegramAPIError) else str(error)
-    return f"{type(error).__name__}: {_safe(message)}"
+def _describe(answer: Answer) -> str:
+    return f"{answer.name}: {_safe(answer.error)}"
 
 
-def _markup(value: dict[str, Any]) -> Any:
-    """reply_markup is stored as plain JSON; aiogram wants the matching type."""
-    if "inline_keyboard" in value:
-        return InlineKeyboardMarkup.model_validate(value)
-    if "force_reply" in value:
-        return ForceReply.model_validate(value)
-    if "keyboard" in value:
-        return ReplyKeyboardMarkup.model_validate(value)
-    if "remove_keyboard" in value:
-        return ReplyKeyboardRemove.model_validate(value)
-    raise ValueError("unknown reply_markup")
-
-
-def build_method(due: outbox.Due) -> TelegramMethod[Any]:
-    params = dict(due.params)
-    if isinstance(params.get("reply_markup"), dict):
-        params["reply_markup"] = _markup(params["reply_markup"])
-    # The row's chat wins: after a supergroup migration it is the one to use.
-    return METHODS[due.method](**{**params, "chat_id": due.chat_id})
-
-
-def _message_id(result: Any) -> int | None:
-    value = getattr(result, "message_id", None)  # Message, MessageId; bools have none
-    return value if isinstance(value, int) else None
+def _params(due: outbox.Due) -> dict[str, Any]:
+    """The row's Bot API parameters; the row's chat wins (after a supergroup migration it is
+    the one to use)."""
+    if due.method not in METHODS:
+        raise KeyError(due.method)
+    return {**due.params, "chat_id": due.chat_id}
 
 
 class DeliveryWorker:
@@ -156,7 +112,7 @@ class DeliveryWorker:
         self,
         db: Database,
         keys: Keys,
-        bot: Bot,
+        api: BotApi,
         *,
         clock: Callable[[], datetime] = utcnow,
         overall_per_second: float = 30.0,
@@ -168,7 +124,8 @@ class DeliveryWorker:
     ) -> None:
         self._db = db
         self._keys = keys
-        self._bot = bot
+        self._api = api
+        self._policy = api.policy
         self._clock = clock
         self._overall = _Window(*_per_second(overall_per_second))
         self._group_limit = (per_group_per_minute, 60.0)
@@ -181,7 +138,10 @@ class DeliveryWorker:
         self._paused_until = _EPOCH  # all sending
         self._outage_streak = 0
         self._next_ready: datetime | None = None  # earliest moment a deferred row may go
-        self._rng = random.Random()
+        # Transient failures per row still pending, for its back-off: a 429 is waited out
+        # exactly and adds nothing. Kept in memory: after a restart a row starts again at the
+        # first step, which only makes it try a little sooner.
+        self._backoff_steps: dict[int, int] = {}
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
 
@@ -281,80 +241,71 @@ class DeliveryWorker:
     def _pause_all(self, until: datetime) -> None:
         self._paused_until = max(self._paused_until, until)
 
-    def _backoff(self, attempts: int) -> timedelta:
-        base = min(MAX_BACKOFF, 2.0 ** min(attempts, 16))
-        return timedelta(seconds=min(MAX_BACKOFF, base * self._rng.uniform(0.75, 1.25)))
-
     async def _deliver(self, due: outbox.Due) -> bool:
         """Send one row and record the outcome; False when the pass should stop."""
         try:
-            method = build_method(due)
-        except (KeyError, TypeError, ValueError, ValidationError) as error:
+            params = _params(due)
+        except KeyError as error:
             # A row that cannot even be built will not get better by retrying.
             await self._fail(due, f"cannot build {due.method}: {type(error).__name__}")
             return True
-        try:
-            result = await self._bot(method)
-        except TelegramRetryAfter as error:
-            now = self._clock()
-            until = now + timedelta(seconds=error.retry_after)
-            self._chat_paused[due.chat_key] = until
-            self._pause_all(now + timedelta(seconds=min(error.retry_after, FLOOD_PAUSE)))
-            log.warning("outbox %d (%s): 429, retry in %ss", due.id, due.purpose, error.retry_after)
-            note = f"429 retry after {error.retry_after}s"
-            await self._record(lambda s: outbox.mark_retry(s, due.id, until, note))
-        except TelegramMigrateToChat as error:
-            log.info("outbox %d (%s): group became a supergroup; following", due.id, due.purpose)
-            new_chat, now = error.migrate_to_chat_id, self._clock()
-
-            async def follow(session: AsyncSession) -> None:
-                await outbox.retarget(session, self._keys, due.chat_id, new_chat)
-                await outbox.mark_retry(session, due.id, now, "migrated to a supergroup")
-
-            await self._record(follow)
-            self.wake()
-        except TelegramUnauthorizedError:
+        answer = await self._api.call(due.method, params)
+        verdict = self._policy.judge(due.method, answer, self._backoff_steps.get(due.id, 0))
+        if verdict.action is Action.DONE:
+            self._outage_streak = 0
+            self._backoff_steps.pop(due.id, None)
+            # "Already done" (an edit that changes nothing) names no message: keep the row's.
+            sent = answer.message_id if answer.ok else due.params.get("message_id")
+            await self._record(lambda s: outbox.mark_sent(s, due.id, sent))
+        elif verdict.action is Action.FOLLOW:
+            await self._follow(due, verdict)
+        elif verdict.action is Action.PAUSE:
             # A bad token says nothing about the row: leave every row as it is.
             log.error("delivery paused: Telegram refused the bot token (401)")
-            self._pause_all(self._clock() + timedelta(seconds=UNAUTHORIZED_PAUSE))
+            self._pause_all(self._clock() + timedelta(seconds=verdict.wait))
             return False
-        except TelegramBadRequest as error:
-            if self._already_done(due, error):
-                await self._record(
-                    lambda s: outbox.mark_sent(s, due.id, due.params.get("message_id"))
-                )
-            else:
-                await self._fail(due, _describe(error))
-        except (TelegramForbiddenError, TelegramNotFound, TelegramEntityTooLarge) as error:
-            await self._fail(due, _describe(error))
-        except (
-            TelegramAPIError,  # 5xx, network errors, timeouts, anything unclassified
-            ClientDecodeError,
-            aiohttp.ClientError,
-            TimeoutError,
-            OSError,
-        ) as error:
-            self._outage_streak += 1
-            now = self._clock()
-            at = now + self._backoff(due.attempts)
-            pause = min(OUTAGE_PAUSE_MAX, OUTAGE_PAUSE * 2 ** min(self._outage_streak - 1, 16))
-            self._pause_all(now + timedelta(seconds=pause))
-            kind = "network" if isinstance(error, TelegramNetworkError | OSError) else "server"
-            log.warning("outbox %d (%s): %s error, backing off", due.id, due.purpose, kind)
-            note = _describe(error)
-            await self._record(lambda s: outbox.mark_retry(s, due.id, at, note))
+        elif verdict.action is Action.FAIL:
+            self._backoff_steps.pop(due.id, None)
+            await self._fail(due, _describe(answer))
+        elif verdict.backoff_step:
+            await self._back_off(due, answer, verdict)
         else:
-            self._outage_streak = 0
-            await self._record(lambda s: outbox.mark_sent(s, due.id, _message_id(result)))
+            await self._flood_wait(due, answer, verdict)
         return True
 
-    @staticmethod
-    def _already_done(due: outbox.Due, error: TelegramBadRequest) -> bool:
-        """Answers meaning the wanted state already holds (e.g. a resend after a crash)."""
-        text = error.message.lower()
-        if due.method.startswith("editMessage"):
-            return "message is not modified" in text
-        return due.method == "deleteMessage" and "message to delete not found" in text
+    async def _flood_wait(self, due: outbox.Due, answer: Answer, verdict: Verdict) -> None:
+        now = self._clock()
+        until = now + timedelta(seconds=verdict.wait)
+        self._chat_paused[due.chat_key] = until
+        self._pause_all(now + timedelta(seconds=min(verdict.wait, FLOOD_PAUSE)))
+        wait = f"{verdict.wait:g}"
+        log.warning("outbox %d (%s): 429, retry in %ss", due.id, due.purpose, wait)
+        note = f"429 retry after {wait}s"
+        await self._record(lambda s: outbox.mark_retry(s, due.id, until, note))
+
+    async def _back_off(self, due: outbox.Due, answer: Answer, verdict: Verdict) -> None:
+        self._outage_streak += 1
+        self._backoff_steps[due.id] = self._backoff_steps.get(due.id, 0) + verdict.backoff_step
+        now = self._clock()
+        at = now + timedelta(seconds=verdict.wait)
+        pause = min(OUTAGE_PAUSE_MAX, OUTAGE_PAUSE * 2 ** min(self._outage_streak - 1, 16))
+        self._pause_all(now + timedelta(seconds=pause))
+        kind = "network" if answer.status == 0 else "server"
+        log.warning("outbox %d (%s): %s error, backing off", due.id, due.purpose, kind)
+        note = _describe(answer)
+        await self._record(lambda s: outbox.mark_retry(s, due.id, at, note))
+
+    async def _follow(self, due: outbox.Due, verdict: Verdict) -> None:
+        log.info("outbox %d (%s): group became a supergroup; following", due.id, due.purpose)
+        old, new, now = due.chat_id, verdict.migrate_to, self._clock()
+        assert new is not None
+
+        async def follow(session: AsyncSession) -> None:
+            await outbox.retarget(session, self._keys, old, new)
+            await outbox.mark_retry(session, due.id, now, "migrated to a supergroup")
+
+        await self._record(follow)
+        self.wake()
 
     async def _fail(self, due: outbox.Due, error: str) -> None:
         log.warning("outbox %d (%s): failed permanently: %s", due.id, due.purpose, error)

@@ -15,6 +15,7 @@ from typing import TextIO
 from flows.core import N_, Input
 from handlers.render import Renderer
 from handlers.reporter.service import Incoming, ReporterService, Response
+from handlers.telegram.events import parse_command
 
 SHELL_USER_ID = 0  # one local reporter; hashed like any Telegram id
 _TAGS = re.compile(r"</?(?:b|i|u|s|code|pre|blockquote)>")
@@ -32,13 +33,12 @@ async def _stdin_line() -> str | None:
 
 
 def to_input(line: str, keys: list[str]) -> Input:
+    """A typed line: a number presses that button, a command reads as on Telegram."""
     text = line.strip()
     if text.isdigit() and 1 <= int(text) <= len(keys):
         return Input.of_choice(keys[int(text) - 1])
-    if text.startswith("/") and len(text) > 1:
-        head, _, arg = text[1:].partition(" ")
-        return Input.of_command(head.lower(), arg.strip())
-    return Input.of_text(line)
+    command = parse_command(text)
+    return Input.of_text(line) if command is None else Input.of_command(*command)
 
 
 async def run_shell(

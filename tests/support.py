@@ -1,4 +1,4 @@
-"""Fixtures shared by the suites: real databases and the real aiogram runtime."""
+"""Fixtures shared by the suites: real databases and the real Telegram runtime (aiogram)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from bot.app import App, TelegramRuntime, make_bot
+from bot.app import App, TelegramBot, make_client, make_runtime
 from bot.settings import Settings
 from handlers.reporter.service import ReporterService
 from storage.crypto import Keys
@@ -115,7 +115,7 @@ class RunningBot:
     db: Database
     keys: Keys
     app: App
-    runtime: TelegramRuntime
+    runtime: TelegramBot
     task: asyncio.Task[None]
 
     @property
@@ -124,7 +124,8 @@ class RunningBot:
 
 
 async def start_bot(api: FakeBotAPI, db: Database, keys: Keys) -> RunningBot:
-    """The real runtime (aiogram polling + delivery worker) against the fake Bot API server."""
+    """The real runtime (aiogram polling, the client, the delivery worker) against the fake
+    Bot API server."""
     settings = Settings(
         bot_token=api.token,
         telegram_api_url=api.url,
@@ -135,9 +136,9 @@ async def start_bot(api: FakeBotAPI, db: Database, keys: Keys) -> RunningBot:
         _env_file=None,
     )
     app = App(settings, TEST_SECRET, db=db)
-    runtime = TelegramRuntime(app, make_bot(settings))
+    runtime = TelegramBot(app, make_client(settings), make_runtime(settings, polling_timeout=1))
     await runtime.prepare()
-    task = asyncio.create_task(runtime.serve(handle_signals=False, polling_timeout=1))
+    task = asyncio.create_task(runtime.serve(handle_signals=False))
     return RunningBot(api, db, keys, app, runtime, task)
 
 
@@ -147,8 +148,8 @@ async def stop_bot(running: RunningBot) -> None:
             await running.runtime.stop()
         await asyncio.wait_for(running.task, 10)
     finally:
-        # Whatever happened above, the HTTP session must not outlive the test.
-        await running.runtime.bot.session.close()
+        # Whatever happened above, the HTTP sessions must not outlive the test.
+        await running.runtime.close()
 
 
 @pytest.fixture

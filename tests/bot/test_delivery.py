@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 import pytest
-from aiogram import Bot
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import make_bot
+from bot.app import make_client
 from bot.delivery import DeliveryWorker
 from bot.settings import Settings
+from handlers.telegram.client import BotApi
 from storage import outbox, tickets
 from storage.crypto import Keys
 from storage.db import Database
@@ -58,12 +58,12 @@ def settings_for(api: FakeBotAPI, token: str | None = None, url: str | None = No
 
 
 @pytest.fixture
-async def bot(fake_api: FakeBotAPI) -> AsyncIterator[Bot]:
-    bot = make_bot(settings_for(fake_api))
+async def bot(fake_api: FakeBotAPI) -> AsyncIterator[BotApi]:
+    bot = make_client(settings_for(fake_api))
     try:
         yield bot
     finally:
-        await bot.session.close()
+        await bot.close()
 
 
 async def new_ticket(db: Database, keys: Keys, draft: str = "d1") -> tuple[int, int]:
@@ -149,7 +149,7 @@ def our_logs(caplog: pytest.LogCaptureFixture) -> str:
 
 
 async def test_rows_go_out_in_order_per_chat_and_cards_are_remembered(
-    database: Database, keys: Keys, fake_api: FakeBotAPI, bot: Bot
+    database: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     a, b = fake_api.user(501), fake_api.user(502)
     fake_api.group(GROUP)
@@ -187,7 +187,7 @@ async def test_rows_go_out_in_order_per_chat_and_cards_are_remembered(
 
 
 async def test_an_edit_waits_for_its_card_then_edits_that_message(
-    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: Bot
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     fake_api.group(GROUP)
     ticket = await new_ticket(sqlite_db, keys)
@@ -227,7 +227,7 @@ async def test_an_edit_waits_for_its_card_then_edits_that_message(
 
 
 async def test_an_edit_whose_card_failed_does_not_block_the_group(
-    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: Bot
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     fake_api.group(GROUP)
     ticket = await new_ticket(sqlite_db, keys)
@@ -259,7 +259,7 @@ async def test_an_edit_whose_card_failed_does_not_block_the_group(
 
 
 async def test_retry_after_is_honoured_for_that_chat_only(
-    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: Bot
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     u, v = fake_api.user(601), fake_api.user(602)
     fake_api.fail("sendMessage", status=429, retry_after=30)
@@ -287,7 +287,7 @@ async def test_retry_after_is_honoured_for_that_chat_only(
 
 
 async def test_server_errors_back_off_exponentially(
-    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: Bot
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     u = fake_api.user(611)
     fake_api.fail("sendMessage", status=502, description="Bad Gateway", times=2)
@@ -309,11 +309,35 @@ async def test_server_errors_back_off_exponentially(
     assert texts(fake_api, u.id) == ["halo"]
 
 
+async def test_a_flood_wait_is_not_a_backoff_step(
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
+) -> None:
+    """Three 429s, then a 502: the row waits each retry_after, then 1 s (not 2**3 s)."""
+    u = fake_api.user(612)
+    fake_api.fail("sendMessage", status=429, retry_after=2, times=3)
+    fake_api.fail("sendMessage", status=502, description="Bad Gateway")
+    await put(sqlite_db, keys, u.id, {"text": "halo"})
+    clock = ManualClock()
+    worker = DeliveryWorker(sqlite_db, keys, bot, clock=clock)
+
+    for _ in range(3):
+        assert await worker.run_once() == 1  # 429
+        clock.advance(1.9)
+        assert await worker.run_once() == 0  # its retry_after is not over
+        clock.advance(0.1)
+    assert await worker.run_once() == 1  # 502: the first back-off step, 1 s ± 25 %
+    clock.advance(1.3)
+    assert await worker.run_once() == 1
+    [row] = await rows(sqlite_db)
+    assert (row.status, row.attempts) == ("sent", 5)
+    assert [c.status for c in fake_api.calls_of("sendMessage")] == [429, 429, 429, 502, 200]
+
+
 async def test_network_errors_back_off(
     sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI
 ) -> None:
     # Nothing listens on port 9 of localhost: every request fails to connect.
-    offline = make_bot(settings_for(fake_api, url="http://127.0.0.1:9"))
+    offline = make_client(settings_for(fake_api, url="http://127.0.0.1:9"))
     try:
         await put(sqlite_db, keys, 621, {"text": "halo"})
         clock = ManualClock()
@@ -324,11 +348,11 @@ async def test_network_errors_back_off(
         assert row.error is not None and row.error.startswith("TelegramNetworkError")
         assert await worker.run_once() == 0  # backing off, not hammering
     finally:
-        await offline.session.close()
+        await offline.close()
 
 
 async def test_blocked_user_fails_permanently_records_an_event_and_alerts(
-    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: Bot
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     u = fake_api.user(631)
     u.blocked = True
@@ -361,7 +385,7 @@ async def test_blocked_user_fails_permanently_records_an_event_and_alerts(
 
 
 async def test_a_failing_alert_still_settles_the_row(
-    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: Bot
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     fake_api.user(632).blocked = True
     await put(sqlite_db, keys, 632, {"text": "x"})
@@ -380,13 +404,13 @@ async def test_a_refused_token_leaves_rows_alone(
     fake_api.user(641)
     await put(sqlite_db, keys, 641, {"text": "a"})
     await put(sqlite_db, keys, 642, {"text": "b"})
-    wrong = make_bot(settings_for(fake_api, token="999:WRONG-token"))
+    wrong = make_client(settings_for(fake_api, token="999:WRONG-token"))
     try:
         worker = DeliveryWorker(sqlite_db, keys, wrong)
         assert await worker.run_once() == 1  # the pass stops at the first 401
         assert await worker.run_once() == 0  # and sending pauses
     finally:
-        await wrong.session.close()
+        await wrong.close()
     assert [(r.status, r.attempts, r.error) for r in await rows(sqlite_db)] == [
         ("pending", 0, None),
         ("pending", 0, None),
@@ -397,7 +421,7 @@ async def test_group_upgraded_to_supergroup_is_followed(
     sqlite_db: Database,
     keys: Keys,
     fake_api: FakeBotAPI,
-    bot: Bot,
+    bot: BotApi,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -438,7 +462,7 @@ async def test_group_upgraded_to_supergroup_is_followed(
 
 
 async def test_group_pacing_allows_twenty_a_minute_without_holding_up_others(
-    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: Bot
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     fake_api.group(GROUP)
     u = fake_api.user(651)
@@ -462,7 +486,7 @@ async def test_group_pacing_allows_twenty_a_minute_without_holding_up_others(
 
 
 async def test_overall_pacing(
-    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: Bot
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     for user_id in range(661, 666):
         fake_api.user(user_id)
@@ -519,7 +543,7 @@ async def test_random_faults_and_a_crash_lose_nothing_and_duplicate_at_most_in_f
     # so retry_after=1 and the backoffs cost milliseconds.
     clock = fast_clock(50)
 
-    def worker(bot: Bot) -> DeliveryWorker:
+    def worker(bot: BotApi) -> DeliveryWorker:
         return DeliveryWorker(
             sqlite_db,
             keys,
@@ -531,7 +555,7 @@ async def test_random_faults_and_a_crash_lose_nothing_and_duplicate_at_most_in_f
             idle_poll_seconds=0.01,
         )
 
-    first_bot, second_bot = make_bot(settings_for(fake_api)), make_bot(settings_for(fake_api))
+    first_bot, second_bot = make_client(settings_for(fake_api)), make_client(settings_for(fake_api))
     try:
         first = asyncio.create_task(worker(first_bot).run(asyncio.Event()))
         await asyncio.wait_for(hold.accepted.wait(), 15)
@@ -554,8 +578,8 @@ async def test_random_faults_and_a_crash_lose_nothing_and_duplicate_at_most_in_f
         stop.set()
         await asyncio.wait_for(second, 5)
     finally:
-        await first_bot.session.close()
-        await second_bot.session.close()
+        await first_bot.close()
+        await second_bot.close()
 
     delivered = {chat: MARKER.findall(" ".join(texts(fake_api, chat))) for chat in expected}
     total = sum(len(markers) for markers in delivered.values())

@@ -104,9 +104,7 @@ class Desk:
 async def desk(database: Database, keys: Keys) -> AsyncIterator[Desk]:
     announcer = Announcer(keys, Renderer(Catalogs("id")), PlaceIndex.load())
     async with database.unit_of_work() as s:
-        await s.execute(
-            update(Upt).where(Upt.code == "UPTD-PPA-35").values(telegram_chat_id=GROUP)
-        )
+        await s.execute(update(Upt).where(Upt.code == "UPTD-PPA-35").values(telegram_chat_id=GROUP))
         token, _ = await staff.create_invite(s, keys, "UPTD-PPA-35", "koordinator")
         await staff.redeem_invite(s, keys, token, KOOR_USER, "Rina Wati")
         done = await tickets.submit(

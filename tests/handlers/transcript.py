@@ -312,7 +312,7 @@ class Recorder:
     def _handling(self) -> set[asyncio.Task[Any]]:
         if self.bot is None:
             return set()
-        return set(getattr(self.bot.runtime.dp, "_handle_update_tasks", ()))
+        return set(getattr(self.bot.runtime.runtime, "in_flight", ()))
 
     async def _owed(self) -> int:
         if self.bot is None:

@@ -1,0 +1,83 @@
+"""How the bot's messages look on Telegram, in one place: HTML, no link previews, inline
+keyboards, replies threaded under a message, prompts that force a reply, protected photos,
+and the command menu.
+
+Payloads are plain Bot API JSON for handlers/telegram/client.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flows.core import N_
+from handlers.render import Button, Renderer, keyboard
+from handlers.telegram.client import BotApi
+
+log = logging.getLogger(__name__)
+
+Payload = dict[str, Any]
+
+# The command menu, with the catalog ids of each description.
+COMMANDS = {
+    "start": N_("cmd.start"),
+    "lapor": N_("cmd.lapor"),
+    "status": N_("cmd.status"),
+    "bantuan": N_("cmd.bantuan"),
+    "batal": N_("cmd.batal"),
+    "bahasa": N_("cmd.bahasa"),
+    "hapus": N_("cmd.hapus"),
+}
+MENU_LOCALES = ("id", "en")  # "id" is the default menu (no language_code)
+
+
+def text_message(
+    chat_id: int,
+    text: str,
+    buttons: list[list[Button]] | None = None,
+    *,
+    reply_to: int | None = None,
+    force_reply: bool = False,
+) -> Payload:
+    """sendMessage: HTML, no link preview; inline buttons, or a prompt that forces a reply
+    from the person it answers (selective: in a group, only them)."""
+    payload: Payload = {
+        "chat_id": chat_id,
+        "text": text,
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
+    markup = {"force_reply": True, "selective": True} if force_reply else keyboard(buttons or [])
+    if markup:
+        payload["reply_markup"] = markup
+    if reply_to:
+        payload["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
+    return payload
+
+
+def protected_photo(chat_id: int, file_id: str, caption: str) -> Payload:
+    """sendPhoto of a reporter's screenshot, by file_id only (never downloaded) and protected
+    (it cannot be forwarded or saved)."""
+    return {
+        "chat_id": chat_id,
+        "photo": file_id,
+        "caption": caption,
+        "parse_mode": "HTML",
+        "protect_content": True,
+    }
+
+
+async def set_commands(api: BotApi, renderer: Renderer) -> None:
+    """Cosmetic: the command menu. A failure is logged, never fatal."""
+    for locale in MENU_LOCALES:
+        payload: Payload = {
+            "commands": [
+                {"command": c, "description": renderer.catalogs.get(locale, msgid)}
+                for c, msgid in COMMANDS.items()
+            ]
+        }
+        if locale != MENU_LOCALES[0]:
+            payload["language_code"] = locale
+        answer = await api.call("setMyCommands", payload)
+        if not answer.ok:
+            log.warning("setMyCommands failed (%s); continuing", answer.name)

@@ -1,0 +1,74 @@
+"""Answers sent straight back to the person who acted: a reporter's replies (deleting a code
+they typed, wiping the conversation) and staff's direct messages. All through the one client."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.casework.events import Direct, SendDirect
+from handlers.render import Renderer
+from handlers.reporter.service import Response, SendFn
+from handlers.telegram.client import BotApi
+from handlers.telegram.messages import protected_photo, text_message
+
+log = logging.getLogger(__name__)
+
+DIRECT_ATTEMPTS = 2
+CODE_SEND_ATTEMPTS = 4  # a lost ticket code cannot be recovered, so try harder for it
+DELETE_BATCH = 100  # deleteMessages' limit
+
+
+async def wipe(api: BotApi, chat_id: int, ids: list[int]) -> None:
+    """Newest first, 100 at a time; a refused batch (one message past the 48-hour window, say)
+    is retried one message at a time so the rest still go."""
+    ids = sorted(ids, reverse=True)
+    for start in range(0, len(ids), DELETE_BATCH):
+        batch = ids[start : start + DELETE_BATCH]
+        if (await api.call("deleteMessages", {"chat_id": chat_id, "message_ids": batch})).ok:
+            continue
+        for message_id in batch:
+            await api.call("deleteMessage", {"chat_id": chat_id, "message_id": message_id})
+
+
+def reporter_sender(
+    api: BotApi, renderer: Renderer, chat_id: int, input_message_id: int | None
+) -> SendFn:
+    async def send(response: Response) -> bool:
+        # The code leaves the chat before the answer arrives, so it never sits there twice.
+        if response.delete_input and input_message_id is not None:
+            payload = {"chat_id": chat_id, "message_id": input_message_id}
+            gone = await api.call("deleteMessage", payload)
+            if not gone.ok:  # too old, already gone: nothing to protect then
+                log.info("could not delete a message holding a code (%s)", gone.error[:60])
+        if response.wipe is not None:
+            await wipe(api, chat_id, list(response.wipe))
+        delivered = True
+        attempts = CODE_SEND_ATTEMPTS if response.carries_code else DIRECT_ATTEMPTS
+        for reply in response.replies:
+            out = renderer.render(reply, response.locale)
+            payload = text_message(chat_id, out.text, out.buttons)
+            delivered &= (await api.send("sendMessage", payload, attempts=attempts)).ok
+        return delivered
+
+    return send
+
+
+def staff_sender(api: BotApi, renderer: Renderer) -> SendDirect:
+    async def send(direct: Direct) -> int | None:
+        out = renderer.render(direct.reply, "id")
+        if direct.photo:
+            # A reporter's screenshot: its buttons, if any, are not shown with it.
+            payload = protected_photo(direct.chat_id, direct.photo, out.text)
+            answer = await api.send("sendPhoto", payload, attempts=DIRECT_ATTEMPTS)
+        else:
+            payload = text_message(
+                direct.chat_id,
+                out.text,
+                out.buttons,
+                reply_to=direct.reply_to,
+                force_reply=direct.force_reply,
+            )
+            answer = await api.send("sendMessage", payload, attempts=DIRECT_ATTEMPTS)
+        return answer.message_id if answer.ok else None
+
+    return send
