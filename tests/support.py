@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,16 +153,22 @@ async def stop_bot(running: RunningBot) -> None:
         await running.runtime.close()
 
 
+@asynccontextmanager
+async def bot_running(api: FakeBotAPI, db: Database, keys: Keys) -> AsyncIterator[RunningBot]:
+    running = await start_bot(api, db, keys)
+    try:
+        yield running
+    finally:
+        await stop_bot(running)
+
+
 @pytest.fixture
 async def running_bot(
     fake_api: FakeBotAPI, database: Database, keys: Keys
 ) -> AsyncIterator[RunningBot]:
     """The real runtime end to end, on SQLite and on PostgreSQL: the path production runs."""
-    running = await start_bot(fake_api, database, keys)
-    try:
+    async with bot_running(fake_api, database, keys) as running:
         yield running
-    finally:
-        await stop_bot(running)
 
 
 @pytest.fixture
@@ -169,11 +176,8 @@ async def sqlite_bot(
     fake_api: FakeBotAPI, sqlite_db: Database, keys: Keys
 ) -> AsyncIterator[RunningBot]:
     """The real runtime on a SQLite file, for tests that open the same file from a CLI."""
-    running = await start_bot(fake_api, sqlite_db, keys)
-    try:
+    async with bot_running(fake_api, sqlite_db, keys) as running:
         yield running
-    finally:
-        await stop_bot(running)
 
 
 async def until(probe: Callable[[], object], seconds: float = 10.0) -> None:
