@@ -42,7 +42,7 @@ class App:
         self.catalogs = Catalogs(settings.default_locale)
         self.renderer = Renderer(self.catalogs)
         self.places = PlaceIndex.load()
-        self.announcer = Announcer(self.keys, self.renderer, self.places)
+        self.announcer = Announcer(self.keys, self.places)
         self.worker: DeliveryWorker | None = None
         self.service = ReporterService(
             self.db,
@@ -124,6 +124,7 @@ class TelegramBot:
             self.app.db,
             self.app.keys,
             self.api,
+            self.app.renderer,
             overall_per_second=s.outbox_per_second,
             per_group_per_minute=s.outbox_per_group_per_minute,
             per_private_chat_per_second=s.outbox_per_chat_per_second,

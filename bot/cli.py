@@ -110,6 +110,7 @@ async def _bot_username(settings: Settings, given: str | None) -> str:
 
 
 async def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.outbound import RemoveMember
     from storage import outbox, staff
     from storage.crypto import Keys
     from storage.models import Upt
@@ -151,18 +152,15 @@ async def _staff(settings: Settings, args: argparse.Namespace) -> int:
             upt = await session.get_one(Upt, target.upt_id)
             if new_status == "revoked" and upt.telegram_chat_id is not None:
                 # Out of the UPT group too (works where the bot is an admin there).
-                for method in ("banChatMember", "unbanChatMember"):
-                    await outbox.enqueue(
-                        session,
-                        keys,
-                        chat_id=upt.telegram_chat_id,
-                        method=method,
-                        payload={"user_id": target.telegram_user_id}
-                        | ({"only_if_banned": True} if method == "unbanChatMember" else {}),
-                        purpose="staff_removal",
-                        upt_id=upt.id,
-                        is_group=True,
-                    )
+                await outbox.enqueue(
+                    session,
+                    keys,
+                    chat_id=upt.telegram_chat_id,
+                    op=RemoveMember(target.telegram_user_id),
+                    purpose="staff_removal",
+                    upt_id=upt.id,
+                    is_group=True,
+                )
             print(f"staff {target.id} ({target.display_name}) is now {new_status}")
             return 0
     finally:

@@ -26,8 +26,10 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.render import Renderer
 from handlers.telegram.answers import Action, Answer, Verdict
 from handlers.telegram.client import BotApi
+from handlers.telegram.outbound import TelegramOutbound
 from storage import outbox
 from storage.crypto import Keys
 from storage.db import Database
@@ -36,20 +38,6 @@ from storage.models import OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 
 PermanentFailureHook = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
-
-# What a row may ask Telegram to do; anything else fails without being sent.
-METHODS = frozenset(
-    {
-        "sendMessage",
-        "editMessageText",
-        "editMessageReplyMarkup",
-        "copyMessage",
-        "sendPhoto",
-        "banChatMember",
-        "unbanChatMember",
-        "deleteMessage",
-    }
-)
 
 # A 429 does not say whether the chat or the whole bot sent too much, so every 429 also pauses
 # all sending briefly; the chat itself waits the full retry_after.
@@ -99,20 +87,13 @@ def _describe(answer: Answer) -> str:
     return f"{answer.name}: {_safe(answer.error)}"
 
 
-def _params(due: outbox.Due) -> dict[str, Any]:
-    """The row's Bot API parameters; the row's chat wins (after a supergroup migration it is
-    the one to use)."""
-    if due.method not in METHODS:
-        raise KeyError(due.method)
-    return {**due.params, "chat_id": due.chat_id}
-
-
 class DeliveryWorker:
     def __init__(
         self,
         db: Database,
         keys: Keys,
         api: BotApi,
+        renderer: Renderer,
         *,
         clock: Callable[[], datetime] = utcnow,
         overall_per_second: float = 30.0,
@@ -126,6 +107,7 @@ class DeliveryWorker:
         self._keys = keys
         self._api = api
         self._policy = api.policy
+        self._telegram = TelegramOutbound(renderer)
         self._clock = clock
         self._overall = _Window(*_per_second(overall_per_second))
         self._group_limit = (per_group_per_minute, 60.0)
@@ -244,18 +226,27 @@ class DeliveryWorker:
     async def _deliver(self, due: outbox.Due) -> bool:
         """Send one row and record the outcome; False when the pass should stop."""
         try:
-            params = _params(due)
+            if due.channel != "telegram":
+                raise KeyError(due.channel)
+            calls = self._telegram.calls(due)
         except KeyError as error:
             # A row that cannot even be built will not get better by retrying.
-            await self._fail(due, f"cannot build {due.method}: {type(error).__name__}")
+            await self._fail(due, f"cannot build {due.method or 'row'}: {error}")
             return True
-        answer = await self._api.call(due.method, params)
-        verdict = self._policy.judge(due.method, answer, self._backoff_steps.get(due.id, 0))
+        sent: int | None = None
+        # Later calls (the unban after a ban) only follow a first one that worked; the row's
+        # outcome is the first call that did not, or the last one.
+        for call in calls:
+            answer = await self._api.call(call.method, call.params)
+            verdict = self._policy.judge(call.method, answer, self._backoff_steps.get(due.id, 0))
+            if verdict.action is not Action.DONE:
+                break
+            if call is calls[0]:
+                # "Already done" (an edit that changes nothing) names no message: keep the row's.
+                sent = answer.message_id if answer.ok else call.params.get("message_id")
         if verdict.action is Action.DONE:
             self._outage_streak = 0
             self._backoff_steps.pop(due.id, None)
-            # "Already done" (an edit that changes nothing) names no message: keep the row's.
-            sent = answer.message_id if answer.ok else due.params.get("message_id")
             await self._record(lambda s: outbox.mark_sent(s, due.id, sent))
         elif verdict.action is Action.FOLLOW:
             await self._follow(due, verdict)

@@ -250,7 +250,12 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    method: Mapped[str] = mapped_column(String(30))  # sendMessage | editMessageText | …
+    # What to do, in no channel's terms (flows/outbound.py): send | edit | delete | photo |
+    # file | remove_member. "bot_api" is a row from before 0006: `method` + Telegram params.
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20), default="telegram")
+    locale: Mapped[str] = mapped_column(String(10), default="id")  # rendered in it when sent
+    method: Mapped[str | None] = mapped_column(String(30))  # "bot_api" rows only
     chat_id: Mapped[str] = mapped_column(EncryptedText)  # a reporter's chat id is a secret
     chat_key: Mapped[str] = mapped_column(String(64), index=True)  # keyed hash: order, pacing
     is_group: Mapped[bool] = mapped_column(Boolean, default=False)

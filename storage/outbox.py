@@ -6,7 +6,7 @@ Repositories never commit: `enqueue` joins the caller's unit of work. The delive
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,9 +14,12 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from flows.outbound import Edit, Op, Send, op_from_json, op_to_json
 from storage import prompts
 from storage.crypto import Keys
 from storage.models import OutboxMessage, StaffPrompt, TicketCard, TicketEvent, Upt, utcnow
+
+LEGACY = "bot_api"  # a row from before migration 0006: a Bot API method and its parameters
 
 
 async def enqueue(
@@ -24,15 +27,24 @@ async def enqueue(
     keys: Keys,
     *,
     chat_id: int,
-    method: str,
-    payload: dict[str, Any],
+    op: Op,
     purpose: str,
+    locale: str = "id",
     ticket_id: int | None = None,
     upt_id: int | None = None,
     is_group: bool = False,
+    prompt_id: int | None = None,
+    channel: str = "telegram",
 ) -> OutboxMessage:
+    """Owe `op` to one chat of one channel, rendered in `locale` when it is sent."""
+    kind, data = op_to_json(op)
+    payload: dict[str, Any] = {"op": data}
+    if prompt_id is not None:
+        payload["prompt_id"] = prompt_id  # for mark_sent, not for the channel
     row = OutboxMessage(
-        method=method,
+        kind=kind,
+        channel=channel,
+        locale=locale,
         chat_id=str(chat_id),
         chat_key=keys.chat_key(chat_id),
         is_group=is_group,
@@ -48,14 +60,21 @@ async def enqueue(
 
 @dataclass(frozen=True, slots=True)
 class Due:
+    """A row ready to go, with the message it needs resolved: `op` for today's rows, or
+    `method` + `params` for a row written before 0006."""
+
     id: int
-    method: str
+    channel: str
     chat_id: int
     chat_key: str
     is_group: bool
-    params: dict[str, Any]
+    locale: str
     purpose: str
     attempts: int
+    op: Op | None = None
+    card_message_id: int | None = None  # the ticket's card in this chat, when the op needs it
+    method: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> list[Due]:
@@ -80,39 +99,87 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> li
     rows = (await session.scalars(stmt)).all()
     out = []
     for row in rows:
-        params = dict(row.payload)
-        if row.method.startswith("editMessage") and "message_id" not in params:
-            card = await _card_for(session, row)
-            if card is None and await _card_still_owed(session, row):
-                row.not_before_at = now + timedelta(seconds=1)  # not out yet: try shortly
-                continue
-            if card is None:
-                # Its card failed or was never sent: waiting would block this chat forever.
-                row.status, row.error = "failed", "no card to edit"
-                continue
-            params["message_id"] = card.message_id
-            row.chat_id = str(card.chat_id)
-        params.pop("prompt_id", None)  # for mark_sent, not for Telegram
-        if params.pop("reply_to_card", False):
-            card = await _card_for(session, row)
-            if card is not None:  # thread it under the card; without one it stands alone
-                params["reply_parameters"] = {
-                    "message_id": card.message_id,
-                    "allow_sending_without_reply": True,
-                }
-        out.append(
-            Due(
-                row.id,
-                row.method,
-                int(row.chat_id),
-                row.chat_key,
-                row.is_group,
-                params,
-                row.purpose,
-                row.attempts,
-            )
-        )
+        due = await (_legacy(session, row, now) if row.kind == LEGACY else _due(session, row, now))
+        if due is not None:
+            out.append(due)
     return out
+
+
+async def _due(session: AsyncSession, row: OutboxMessage, now: datetime) -> Due | None:
+    try:
+        op = op_from_json(row.kind, row.payload["op"])
+    except (KeyError, ValueError, TypeError):
+        row.status, row.error = "failed", f"unreadable {row.kind[:20]} row"
+        return None
+    card_message_id = None
+    if isinstance(op, Edit) and op.message_id is None:
+        card = await _card_or_wait(session, row, now)
+        if card is None:
+            return None
+        card_message_id = card.message_id
+    elif isinstance(op, Send) and op.under_card:
+        card = await _card_for(session, row)
+        card_message_id = card.message_id if card is not None else None
+    return Due(
+        row.id,
+        row.channel,
+        int(row.chat_id),
+        row.chat_key,
+        row.is_group,
+        row.locale,
+        row.purpose,
+        row.attempts,
+        op=op,
+        card_message_id=card_message_id,
+    )
+
+
+async def _legacy(session: AsyncSession, row: OutboxMessage, now: datetime) -> Due | None:
+    """A row written before 0006, delivered as it was written."""
+    params = dict(row.payload)
+    method = row.method or ""
+    if method.startswith("editMessage") and "message_id" not in params:
+        card = await _card_or_wait(session, row, now)
+        if card is None:
+            return None
+        params["message_id"] = card.message_id
+    params.pop("prompt_id", None)  # for mark_sent, not for Telegram
+    if params.pop("reply_to_card", False):
+        card = await _card_for(session, row)
+        if card is not None:  # thread it under the card; without one it stands alone
+            params["reply_parameters"] = {
+                "message_id": card.message_id,
+                "allow_sending_without_reply": True,
+            }
+    return Due(
+        row.id,
+        row.channel,
+        int(row.chat_id),
+        row.chat_key,
+        row.is_group,
+        row.locale,
+        row.purpose,
+        row.attempts,
+        method=method,
+        params=params,
+    )
+
+
+async def _card_or_wait(
+    session: AsyncSession, row: OutboxMessage, now: datetime
+) -> TicketCard | None:
+    """The card an edit rewrites, moving the row to the card's chat; None when there is none
+    yet (the row waits a moment) or never will be (the row fails)."""
+    card = await _card_for(session, row)
+    if card is None and await _card_still_owed(session, row):
+        row.not_before_at = now + timedelta(seconds=1)  # not out yet: try shortly
+        return None
+    if card is None:
+        # Its card failed or was never sent: waiting would block this chat forever.
+        row.status, row.error = "failed", "no card to edit"
+        return None
+    row.chat_id = str(card.chat_id)
+    return card
 
 
 async def _card_for(session: AsyncSession, row: OutboxMessage) -> TicketCard | None:

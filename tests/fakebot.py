@@ -858,6 +858,7 @@ class FakeBotAPI:
             "logOut": self._true,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -1459,6 +1460,28 @@ class FakeBotAPI:
             mode,
             kind="photo",
             media=[size],
+            protected=bool(params.get("protect_content")),
+        )
+
+    def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A document by file_id (uploads are not supported)."""
+        document = params.get("document")
+        if not isinstance(document, str) or not document:
+            raise _bad("there is no document in the request")
+        raw = params.get("caption") or ""
+        plain, entities, mode = ("", [], None)
+        if raw:
+            plain, entities, mode = self._format(
+                raw, params.get("parse_mode"), params.get("caption_entities")
+            )
+        return self._post(
+            params,
+            str(raw),
+            plain,
+            entities,
+            mode,
+            kind="document",
+            media={"file_id": document, "file_unique_id": document[-12:]},
             protected=bool(params.get("protect_content")),
         )
 

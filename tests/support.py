@@ -46,11 +46,14 @@ def keys() -> Keys:
     return Keys.derive(TEST_SECRET)
 
 
-async def open_database(kind: str, tmp_path, keys: Keys) -> tuple[Database, str | None]:  # type: ignore[no-untyped-def]
-    """A migrated database; for PostgreSQL a throwaway schema in database `test`."""
+async def open_database(
+    kind: str, tmp_path, keys: Keys, revision: str = "head"
+) -> tuple[Database, str | None]:  # type: ignore[no-untyped-def]
+    """A database migrated to `revision`; for PostgreSQL a throwaway schema in database
+    `test`."""
     if kind == "sqlite":
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}", keys)
-        await upgrade(db.engine)
+        await upgrade(db.engine, revision)
         return db, None
     reason = await _pg_unavailable()
     if reason:
@@ -61,7 +64,7 @@ async def open_database(kind: str, tmp_path, keys: Keys) -> tuple[Database, str 
     await conn.close()
     url = PG_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
     db = Database(url, keys, connect_args={"server_settings": {"search_path": schema}})
-    await upgrade(db.engine)
+    await upgrade(db.engine, revision)
     return db, schema
 
 

@@ -4,29 +4,26 @@ holding a ticket, reporter notices, staff messages, ForceReply prompts."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows import casework, report_kept
 from flows.casework import STATUS_LABELS
 from flows.core import N_, Msg, Param, Reply, Stamp
+from flows.outbound import Edit, Op, Send
 from flows.report_questions import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
-from handlers.render import Renderer, keyboard
 from storage import cards, outbox, owners, prompts, staff, units
 from storage.crypto import Keys
 from storage.models import OutboxMessage, Staff, StaffPrompt, Ticket, Upt
 from storage.places import PlaceIndex
 
-FORCE_REPLY = {"force_reply": True, "selective": True}  # only the person asked sees it
-EDIT = "editMessageText"
+STAFF_LOCALE = "id"  # UPT staff read Indonesian
 
 
 class Announcer:
-    def __init__(self, keys: Keys, renderer: Renderer, places: PlaceIndex) -> None:
-        self.keys, self.renderer, self.places = keys, renderer, places
+    def __init__(self, keys: Keys, places: PlaceIndex) -> None:
+        self.keys, self.places = keys, places
 
-    def card_text(self, ticket: Ticket, upt: Upt, holder: Staff | None) -> tuple[str, Any]:
+    def card(self, ticket: Ticket, upt: Upt, holder: Staff | None) -> Reply:
         where = self.places.get(ticket.district_code or ticket.region_code or "")
         place: Param = Msg(N_("summary.unknown_place"))
         if where is not None:
@@ -52,22 +49,20 @@ class Announcer:
         details = ticket.details or {}
         images = len(details.get("images", []))
         cut = report_kept.evidence_cut(details)
-        reply = casework.card(ticket.id, params, ticket.status, images, cut)
-        rendered = self.renderer.render(reply, "id")
-        return rendered.text, keyboard(rendered.buttons)
+        return casework.card(ticket.id, params, ticket.status, images, cut)
 
     async def _holder(self, session: AsyncSession, ticket: Ticket) -> Staff | None:
         return await session.get(Staff, ticket.claimed_by_id) if ticket.claimed_by_id else None
 
     async def post_cards(self, session: AsyncSession, ticket: Ticket, upt: Upt) -> int:
         """The unit's group gets the card; a unit without one, each active member privately."""
-        text, markup = self.card_text(ticket, upt, await self._holder(session, ticket))
+        card = Send((self.card(ticket, upt, await self._holder(session, ticket)),))
         if upt.telegram_chat_id is not None:
             targets = [upt.telegram_chat_id]
         else:
             targets = [m.telegram_user_id for m in await staff.members(session, upt.id)]
         for chat_id in targets:
-            await self._about(session, ticket, upt.id, chat_id, _message(text, markup), "card")
+            await self._about(session, ticket, upt.id, chat_id, card, "card")
         return len(targets)
 
     async def post_waiting(self, session: AsyncSession, upt: Upt) -> int:
@@ -91,37 +86,26 @@ class Announcer:
         ]
         for upt_id, chat_id, message_id in targets:
             upt = await session.get_one(Upt, upt_id)
-            text, markup = self.card_text(ticket, upt, holder)
-            payload = _message(text, markup)
-            payload.setdefault("reply_markup", {"inline_keyboard": []})
-            if message_id is not None:
-                payload["message_id"] = message_id
-            await self._about(session, ticket, upt_id, chat_id, payload, "card_edit", EDIT)
+            edit = Edit(self.card(ticket, upt, holder), message_id)
+            await self._about(session, ticket, upt_id, chat_id, edit, "card_edit")
 
     async def strip_cards(
         self, session: AsyncSession, ticket: Ticket, upt_ids: set[int], reply: Reply
     ) -> None:
         """The units lost the ticket: their cards lose the story and the buttons, and are
         forgotten; nothing still queued for them about it goes out."""
-        text = self.renderer.text(reply, "id")
         stripped = await cards.posted(session, ticket.id, upt_ids)
         for card in stripped:
-            payload = _message(text, None) | {
-                "message_id": card.message_id,
-                "reply_markup": {"inline_keyboard": []},
-            }
-            await self._about(
-                session, ticket, card.upt_id, card.chat_id, payload, "card_strip", EDIT
-            )
+            edit = Edit(Reply(reply.msgid, reply.params), card.message_id)  # the buttons go
+            await self._about(session, ticket, card.upt_id, card.chat_id, edit, "card_strip")
         await cards.forget(session, stripped)
         await outbox.cancel_for(session, ticket.id, upt_ids)
 
     async def tell_staff(self, session: AsyncSession, ticket: Ticket, reply: Reply) -> None:
         """A message for everyone holding the ticket, threaded under its card."""
-        text = self.renderer.text(reply, "id")
+        relay = Send((Reply(reply.msgid, reply.params),), under_card=True)  # text only
         for upt_id, chat_id in await cards.places(session, ticket.id):
-            payload = _message(text, None) | {"reply_to_card": True}
-            await self._about(session, ticket, upt_id, chat_id, payload, "relay")
+            await self._about(session, ticket, upt_id, chat_id, relay, "relay")
 
     async def _about(
         self,
@@ -129,9 +113,8 @@ class Announcer:
         ticket: Ticket,
         upt_id: int,
         chat_id: int,
-        payload: dict[str, Any],
+        op: Op,
         purpose: str,
-        method: str = "sendMessage",
     ) -> None:
         """A message about the ticket for one of its units' chats (a group, or a member's
         private chat)."""
@@ -139,9 +122,9 @@ class Announcer:
             session,
             self.keys,
             chat_id=chat_id,
-            method=method,
-            payload=payload,
+            op=op,
             purpose=purpose,
+            locale=STAFF_LOCALE,
             ticket_id=ticket.id,
             upt_id=upt_id,
             is_group=chat_id < 0,
@@ -155,15 +138,13 @@ class Announcer:
         the flow's decision (flows/casework/)."""
         if not ticket.reporter_chat_id:
             return False
-        rendered = [self.renderer.render(r, ticket.locale) for r in replies]
-        text = "\n\n".join(r.text for r in rendered)
         await outbox.enqueue(
             session,
             self.keys,
             chat_id=int(ticket.reporter_chat_id),
-            method="sendMessage",
-            payload=_message(text, keyboard(rendered[-1].buttons)),
+            op=Send(tuple(replies)),
             purpose=purpose,
+            locale=ticket.locale,
             ticket_id=ticket.id,
         )
         return True
@@ -171,14 +152,13 @@ class Announcer:
     async def to_staff(
         self, session: AsyncSession, chat_id: int, reply: Reply, purpose: str = "staff"
     ) -> None:
-        rendered = self.renderer.render(reply, "id")
         await outbox.enqueue(
             session,
             self.keys,
             chat_id=chat_id,
-            method="sendMessage",
-            payload=_message(rendered.text, keyboard(rendered.buttons)),
+            op=Send((reply,)),
             purpose=purpose,
+            locale=STAFF_LOCALE,
         )
 
     async def prompt(
@@ -186,33 +166,19 @@ class Announcer:
     ) -> None:
         """A ForceReply for one person, answering the message they pressed; the delivery
         worker records its message id on the prompt (storage/outbox.py mark_sent)."""
-        payload = _message(self.renderer.text(reply, "id"), FORCE_REPLY) | {"prompt_id": prompt.id}
-        if reply_to:
-            payload["reply_parameters"] = {
-                "message_id": reply_to,
-                "allow_sending_without_reply": True,
-            }
+        # Text only: a prompt's keyboard is the one that forces the answer.
+        ask = Send((Reply(reply.msgid, reply.params),), reply_to=reply_to, force_reply=True)
         await outbox.enqueue(
             session,
             self.keys,
             chat_id=prompt.chat_id,
-            method="sendMessage",
-            payload=payload,
+            op=ask,
             purpose=prompts.PURPOSE,
+            locale=STAFF_LOCALE,
+            prompt_id=prompt.id,
             ticket_id=prompt.ticket_id,
             is_group=prompt.chat_id < 0,
         )
-
-
-def _message(text: str, markup: dict[str, Any] | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "text": text,
-        "parse_mode": "HTML",
-        "link_preview_options": {"is_disabled": True},
-    }
-    if markup:
-        payload["reply_markup"] = markup
-    return payload
 
 
 async def announce_new_ticket(

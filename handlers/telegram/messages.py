@@ -55,6 +55,31 @@ def text_message(
     return payload
 
 
+def edited_text(
+    chat_id: int, message_id: int, text: str, buttons: list[list[Button]] | None = None
+) -> Payload:
+    """editMessageText: the message's buttons become `buttons`; none removes them."""
+    return {
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "text": text,
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+        "reply_markup": keyboard(buttons or []) or {"inline_keyboard": []},
+    }
+
+
+def document(chat_id: int, file_id: str, caption: str) -> Payload:
+    """sendDocument by file_id, protected like a screenshot."""
+    return {
+        "chat_id": chat_id,
+        "document": file_id,
+        "caption": caption,
+        "parse_mode": "HTML",
+        "protect_content": True,
+    }
+
+
 def protected_photo(chat_id: int, file_id: str, caption: str) -> Payload:
     """sendPhoto of a reporter's screenshot, by file_id only (never downloaded) and protected
     (it cannot be forwarded or saved)."""

@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import make_client
 from bot.delivery import DeliveryWorker
 from bot.settings import Settings
+from flows.core import N_, Choice, Reply
+from flows.outbound import Delete, Edit, File, Op, Photo, RemoveMember, Send
+from handlers.i18n import Catalogs
+from handlers.render import Renderer
 from handlers.telegram.client import BotApi
 from storage import outbox, tickets
 from storage.crypto import Keys
@@ -26,7 +30,7 @@ from tests.fakebot import FakeBotAPI
 from tests.support import TEST_SECRET
 
 GROUP = -4001  # a UPT's Telegram group
-KEYBOARD = {"inline_keyboard": [[{"text": "Ambil", "callback_data": "claim:1"}]]}
+RENDERER = Renderer(Catalogs("id"))
 
 
 class ManualClock:
@@ -86,24 +90,32 @@ async def new_ticket(db: Database, keys: Keys, draft: str = "d1") -> tuple[int, 
     return done.ticket_id, ticket_upt
 
 
+def say(text: str, *buttons: str) -> Reply:
+    """A reply whose text is `text` as it stands (no catalog has it), with one row of
+    buttons."""
+    return Reply(
+        text, choices=(tuple(Choice(f"b:{b}", literal=b) for b in buttons),) if buttons else ()
+    )
+
+
 async def put(
     db: Database,
     keys: Keys,
     chat_id: int,
-    payload: dict,  # type: ignore[type-arg]
+    op: Op | str,
     *,
-    method: str = "sendMessage",
     purpose: str = "notice",
     ticket: tuple[int, int] | None = None,
+    locale: str = "id",
 ) -> int:
     async with db.unit_of_work() as s:
         row = await outbox.enqueue(
             s,
             keys,
             chat_id=chat_id,
-            method=method,
-            payload=payload,
+            op=Send((say(op),)) if isinstance(op, str) else op,
             purpose=purpose,
+            locale=locale,
             ticket_id=ticket[0] if ticket else None,
             upt_id=ticket[1] if ticket else None,
             is_group=chat_id < 0,
@@ -154,17 +166,17 @@ async def test_rows_go_out_in_order_per_chat_and_cards_are_remembered(
     a, b = fake_api.user(501), fake_api.user(502)
     fake_api.group(GROUP)
     ticket = await new_ticket(database, keys)
-    card = {"text": "<b>Laporan baru</b>", "parse_mode": "HTML", "reply_markup": KEYBOARD}
-    await put(database, keys, a.id, {"text": "A1"})
+    card = Send((say("<b>Laporan baru</b>", "Ambil"),))
+    await put(database, keys, a.id, "A1")
     card_row = await put(database, keys, GROUP, card, purpose="card", ticket=ticket)
-    await put(database, keys, b.id, {"text": "B1", "reply_markup": {"force_reply": True}})
-    await put(database, keys, a.id, {"text": "A2"})
-    await put(database, keys, GROUP, {"text": "G2"}, ticket=ticket)
-    await put(database, keys, b.id, {"text": "B2"})
-    await put(database, keys, a.id, {"text": "A3"})
+    await put(database, keys, b.id, Send((say("B1"),), force_reply=True))
+    await put(database, keys, a.id, "A2")
+    await put(database, keys, GROUP, "G2", ticket=ticket)
+    await put(database, keys, b.id, "B2")
+    await put(database, keys, a.id, "A3")
 
     clock = ManualClock()
-    worker = DeliveryWorker(database, keys, bot, clock=clock)
+    worker = DeliveryWorker(database, keys, bot, RENDERER, clock=clock)
     assert await drain(worker, database, clock) == 7
 
     assert texts(fake_api, a.id) == ["A1", "A2", "A3"]
@@ -191,20 +203,12 @@ async def test_an_edit_waits_for_its_card_then_edits_that_message(
 ) -> None:
     fake_api.group(GROUP)
     ticket = await new_ticket(sqlite_db, keys)
-    await put(sqlite_db, keys, GROUP, {"text": "Kartu v1"}, purpose="card", ticket=ticket)
-    edit = {"text": "Kartu v2: diambil", "reply_markup": KEYBOARD}
+    await put(sqlite_db, keys, GROUP, "Kartu v1", purpose="card", ticket=ticket)
+    edit = Edit(say("Kartu v2: diambil", "Ambil"))
     for _ in range(2):  # the second is a no-op: "message is not modified" counts as sent
-        await put(
-            sqlite_db,
-            keys,
-            GROUP,
-            edit,
-            method="editMessageText",
-            purpose="card_edit",
-            ticket=ticket,
-        )
+        await put(sqlite_db, keys, GROUP, edit, purpose="card_edit", ticket=ticket)
     clock = ManualClock()
-    worker = DeliveryWorker(sqlite_db, keys, bot, clock=clock)
+    worker = DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock)
 
     assert await worker.run_once() == 1
     card, first, second = await rows(sqlite_db)
@@ -232,25 +236,74 @@ async def test_an_edit_whose_card_failed_does_not_block_the_group(
     fake_api.group(GROUP)
     ticket = await new_ticket(sqlite_db, keys)
     fake_api.fail("sendMessage", status=400, description="Bad Request: message is too long")
-    await put(sqlite_db, keys, GROUP, {"text": "Kartu"}, purpose="card", ticket=ticket)
-    await put(
-        sqlite_db,
-        keys,
-        GROUP,
-        {"text": "Kartu v2"},
-        method="editMessageText",
-        purpose="card_edit",
-        ticket=ticket,
-    )
-    await put(sqlite_db, keys, GROUP, {"text": "Kasus lain"})
+    await put(sqlite_db, keys, GROUP, "Kartu", purpose="card", ticket=ticket)
+    await put(sqlite_db, keys, GROUP, Edit(say("Kartu v2")), purpose="card_edit", ticket=ticket)
+    await put(sqlite_db, keys, GROUP, "Kasus lain")
     clock = ManualClock()
-    await drain(DeliveryWorker(sqlite_db, keys, bot, clock=clock), sqlite_db, clock)
+    await drain(DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock), sqlite_db, clock)
     assert [(r.status, r.error) for r in await rows(sqlite_db)] == [
         ("failed", "TelegramBadRequest: Bad Request: message is too long"),
         ("failed", "no card to edit"),
         ("sent", None),
     ]
     assert texts(fake_api, GROUP) == ["Kasus lain"]
+
+
+async def test_each_operation_is_rendered_when_sent_in_the_readers_language(
+    database: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
+) -> None:
+    """A row keeps what to say; the words are chosen when it goes out, in the row's locale."""
+    siti, sam = fake_api.user(701), fake_api.user(702)
+    fake_api.group(GROUP)
+    unclaimed = Send((Reply(N_("card.unclaimed")),))
+    await put(database, keys, siti.id, unclaimed, locale="id")
+    await put(database, keys, sam.id, unclaimed, locale="en")
+    await put(database, keys, GROUP, "Salah kirim")
+    await put(database, keys, GROUP, Delete(1))
+    await put(database, keys, GROUP, Photo("AgACAgUAAxkBAAIbukti", say("Bukti <b>1</b>")))
+    await put(database, keys, GROUP, File("BQACAgUAAxkBAAIekspor", say("Ekspor November")))
+    await put(database, keys, GROUP, RemoveMember(880001))
+    clock = ManualClock()
+    await drain(DeliveryWorker(database, keys, bot, RENDERER, clock=clock), database, clock)
+
+    assert texts(fake_api, siti.id) == ["belum ada (tekan Ambil)"]
+    assert texts(fake_api, sam.id) == ["nobody yet (press Take)"]
+    gone, photo, document = fake_api.history(GROUP)
+    assert fake_api.chat(GROUP) == [photo, document]
+    assert gone.deleted and gone.plain == "Salah kirim"
+    assert (photo.kind, photo.plain, photo.protected) == ("photo", "Bukti 1", True)
+    assert photo.media[0]["file_id"] == "AgACAgUAAxkBAAIbukti"
+    assert (document.kind, document.plain, document.protected) == (
+        "document",
+        "Ekspor November",
+        True,
+    )
+    assert [
+        (c.method, c.params["user_id"]) for c in fake_api.calls if "ChatMember" in c.method
+    ] == [
+        ("banChatMember", 880001),
+        ("unbanChatMember", 880001),
+    ]
+    assert {r.status for r in await rows(database)} == {"sent"}
+
+
+async def test_a_row_that_cannot_be_read_fails_without_blocking_its_chat(
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
+) -> None:
+    u = fake_api.user(711)
+    broken = await put(sqlite_db, keys, u.id, "rusak")
+    await put(sqlite_db, keys, u.id, "berikutnya")
+    async with sqlite_db.unit_of_work() as s:
+        await s.execute(
+            update(OutboxMessage).where(OutboxMessage.id == broken).values(payload={"op": {}})
+        )
+    clock = ManualClock()
+    await drain(DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock), sqlite_db, clock)
+    assert texts(fake_api, u.id) == ["berikutnya"]
+    assert [(r.status, r.error) for r in await rows(sqlite_db)] == [
+        ("failed", "unreadable send row"),
+        ("sent", None),
+    ]
 
 
 # --------------------------------------------------------------------------------------
@@ -264,9 +317,9 @@ async def test_retry_after_is_honoured_for_that_chat_only(
     u, v = fake_api.user(601), fake_api.user(602)
     fake_api.fail("sendMessage", status=429, retry_after=30)
     for chat, text in ((u.id, "U1"), (u.id, "U2"), (v.id, "V1")):
-        await put(sqlite_db, keys, chat, {"text": text})
+        await put(sqlite_db, keys, chat, text)
     clock = ManualClock()
-    worker = DeliveryWorker(sqlite_db, keys, bot, clock=clock)
+    worker = DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock)
 
     assert await worker.run_once() == 1  # U1 gets 429; everything pauses briefly
     first = (await rows(sqlite_db))[0]
@@ -291,9 +344,9 @@ async def test_server_errors_back_off_exponentially(
 ) -> None:
     u = fake_api.user(611)
     fake_api.fail("sendMessage", status=502, description="Bad Gateway", times=2)
-    await put(sqlite_db, keys, u.id, {"text": "halo"})
+    await put(sqlite_db, keys, u.id, "halo")
     clock = ManualClock()
-    worker = DeliveryWorker(sqlite_db, keys, bot, clock=clock)
+    worker = DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock)
 
     assert await worker.run_once() == 1  # 502: retry in 1 s ± 25 %
     clock.advance(0.5)
@@ -316,9 +369,9 @@ async def test_a_flood_wait_is_not_a_backoff_step(
     u = fake_api.user(612)
     fake_api.fail("sendMessage", status=429, retry_after=2, times=3)
     fake_api.fail("sendMessage", status=502, description="Bad Gateway")
-    await put(sqlite_db, keys, u.id, {"text": "halo"})
+    await put(sqlite_db, keys, u.id, "halo")
     clock = ManualClock()
-    worker = DeliveryWorker(sqlite_db, keys, bot, clock=clock)
+    worker = DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock)
 
     for _ in range(3):
         assert await worker.run_once() == 1  # 429
@@ -339,9 +392,9 @@ async def test_network_errors_back_off(
     # Nothing listens on port 9 of localhost: every request fails to connect.
     offline = make_client(settings_for(fake_api, url="http://127.0.0.1:9"))
     try:
-        await put(sqlite_db, keys, 621, {"text": "halo"})
+        await put(sqlite_db, keys, 621, "halo")
         clock = ManualClock()
-        worker = DeliveryWorker(sqlite_db, keys, offline, clock=clock)
+        worker = DeliveryWorker(sqlite_db, keys, offline, RENDERER, clock=clock)
         assert await worker.run_once() == 1
         [row] = await rows(sqlite_db)
         assert (row.status, row.attempts) == ("pending", 1)
@@ -357,7 +410,7 @@ async def test_blocked_user_fails_permanently_records_an_event_and_alerts(
     u = fake_api.user(631)
     u.blocked = True
     ticket = await new_ticket(sqlite_db, keys)
-    row_id = await put(sqlite_db, keys, u.id, {"text": "Kabar kasus"}, ticket=ticket)
+    row_id = await put(sqlite_db, keys, u.id, "Kabar kasus", ticket=ticket)
     alerted: list[tuple[int, str]] = []
 
     async def alert_next_level(session: AsyncSession, row: OutboxMessage) -> None:
@@ -365,7 +418,7 @@ async def test_blocked_user_fails_permanently_records_an_event_and_alerts(
         # Same unit of work: what the hook writes commits with the failure.
         session.add(TicketEvent(ticket_id=row.ticket_id, kind="alerted", upt_id=row.upt_id))
 
-    worker = DeliveryWorker(sqlite_db, keys, bot, on_permanent_failure=alert_next_level)
+    worker = DeliveryWorker(sqlite_db, keys, bot, RENDERER, on_permanent_failure=alert_next_level)
     assert await worker.run_once() == 1
     assert alerted == [(row_id, "failed")]
     [row] = await rows(sqlite_db)
@@ -388,12 +441,12 @@ async def test_a_failing_alert_still_settles_the_row(
     sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
     fake_api.user(632).blocked = True
-    await put(sqlite_db, keys, 632, {"text": "x"})
+    await put(sqlite_db, keys, 632, "x")
 
     async def broken(session: AsyncSession, row: OutboxMessage) -> None:
         raise RuntimeError("alerting is down")
 
-    worker = DeliveryWorker(sqlite_db, keys, bot, on_permanent_failure=broken)
+    worker = DeliveryWorker(sqlite_db, keys, bot, RENDERER, on_permanent_failure=broken)
     assert await worker.run_once() == 1
     assert [r.status for r in await rows(sqlite_db)] == ["failed"]  # not resent forever
 
@@ -402,11 +455,11 @@ async def test_a_refused_token_leaves_rows_alone(
     sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI
 ) -> None:
     fake_api.user(641)
-    await put(sqlite_db, keys, 641, {"text": "a"})
-    await put(sqlite_db, keys, 642, {"text": "b"})
+    await put(sqlite_db, keys, 641, "a")
+    await put(sqlite_db, keys, 642, "b")
     wrong = make_client(settings_for(fake_api, token="999:WRONG-token"))
     try:
-        worker = DeliveryWorker(sqlite_db, keys, wrong)
+        worker = DeliveryWorker(sqlite_db, keys, wrong, RENDERER)
         assert await worker.run_once() == 1  # the pass stops at the first 401
         assert await worker.run_once() == 0  # and sending pauses
     finally:
@@ -431,10 +484,10 @@ async def test_group_upgraded_to_supergroup_is_followed(
     ticket = await new_ticket(sqlite_db, keys)
     async with sqlite_db.unit_of_work() as s:
         await s.execute(update(Upt).where(Upt.id == ticket[1]).values(telegram_chat_id=GROUP))
-    await put(sqlite_db, keys, GROUP, {"text": "Kartu"}, purpose="card", ticket=ticket)
-    await put(sqlite_db, keys, GROUP, {"text": "Catatan"}, ticket=ticket)
+    await put(sqlite_db, keys, GROUP, "Kartu", purpose="card", ticket=ticket)
+    await put(sqlite_db, keys, GROUP, "Catatan", ticket=ticket)
     clock = ManualClock()
-    await drain(DeliveryWorker(sqlite_db, keys, bot, clock=clock), sqlite_db, clock)
+    await drain(DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock), sqlite_db, clock)
 
     assert texts(fake_api, new) == ["Kartu", "Catatan"]
     assert texts(fake_api, GROUP) == []
@@ -467,11 +520,11 @@ async def test_group_pacing_allows_twenty_a_minute_without_holding_up_others(
     fake_api.group(GROUP)
     u = fake_api.user(651)
     for i in range(25):
-        await put(sqlite_db, keys, GROUP, {"text": f"G{i}"})
+        await put(sqlite_db, keys, GROUP, f"G{i}")
     for i in range(3):
-        await put(sqlite_db, keys, u.id, {"text": f"U{i}"})
+        await put(sqlite_db, keys, u.id, f"U{i}")
     clock = ManualClock()
-    worker = DeliveryWorker(sqlite_db, keys, bot, clock=clock, per_group_per_minute=20)
+    worker = DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock, per_group_per_minute=20)
 
     assert await worker.run_once() == 2  # G0 and U0
     assert await worker.run_once() == 1  # same instant: G1, while U is held to 1/s
@@ -490,9 +543,9 @@ async def test_overall_pacing(
 ) -> None:
     for user_id in range(661, 666):
         fake_api.user(user_id)
-        await put(sqlite_db, keys, user_id, {"text": "halo"})
+        await put(sqlite_db, keys, user_id, "halo")
     clock = ManualClock()
-    worker = DeliveryWorker(sqlite_db, keys, bot, clock=clock, overall_per_second=2)
+    worker = DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock, overall_per_second=2)
     assert await worker.run_once() == 2
     assert await worker.run_once() == 0
     clock.advance(1)
@@ -531,8 +584,7 @@ async def test_random_faults_and_a_crash_lose_nothing_and_duplicate_at_most_in_f
                 s,
                 keys,
                 chat_id=chat,
-                method="sendMessage",
-                payload={"text": f"Pesan uji {marker}"},
+                op=Send((say(f"Pesan uji {marker}"),)),
                 purpose="notice",
                 is_group=chat < 0,
             )
@@ -548,6 +600,7 @@ async def test_random_faults_and_a_crash_lose_nothing_and_duplicate_at_most_in_f
             sqlite_db,
             keys,
             bot,
+            RENDERER,
             clock=clock,
             overall_per_second=10_000,
             per_group_per_minute=100_000,

@@ -12,8 +12,6 @@ from sqlalchemy import select, text, update
 
 from bot.sla import EscalationWorker
 from handlers.casework.announce import Announcer, announce_new_ticket
-from handlers.i18n import Catalogs
-from handlers.render import Renderer
 from storage import escalation, tickets
 from storage import owners as owners_store
 from storage import staff as staff_store
@@ -46,7 +44,7 @@ class Clock:
 
 @pytest.fixture
 def announcer(keys: Keys) -> Announcer:
-    return Announcer(keys, Renderer(Catalogs("id")), PlaceIndex.load())
+    return Announcer(keys, PlaceIndex.load())
 
 
 async def directory(db: Database, *, kabkota: bool = True) -> dict[str, int]:

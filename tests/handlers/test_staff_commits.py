@@ -17,6 +17,7 @@ from handlers.casework.events import Direct, StaffEvent, StaffResult
 from handlers.casework.service import StaffService
 from handlers.i18n import Catalogs
 from handlers.render import Renderer
+from handlers.telegram.outbound import TelegramOutbound
 from storage import outbox, staff, tickets
 from storage.crypto import Keys
 from storage.db import Database
@@ -95,14 +96,15 @@ class Desk:
                 async with self.db.unit_of_work() as s:
                     await outbox.mark_sent(s, row.id, sent)
                 if row.purpose == "prompt":
-                    prompts.append((sent, row.params))
+                    [call] = TelegramOutbound(Renderer(Catalogs("id"))).calls(row)
+                    prompts.append((sent, call.params))
         [prompt] = prompts
         return prompt
 
 
 @pytest.fixture
 async def desk(database: Database, keys: Keys) -> AsyncIterator[Desk]:
-    announcer = Announcer(keys, Renderer(Catalogs("id")), PlaceIndex.load())
+    announcer = Announcer(keys, PlaceIndex.load())
     async with database.unit_of_work() as s:
         await s.execute(update(Upt).where(Upt.code == "UPTD-PPA-35").values(telegram_chat_id=GROUP))
         token, _ = await staff.create_invite(s, keys, "UPTD-PPA-35", "koordinator")
@@ -114,7 +116,7 @@ async def desk(database: Database, keys: Keys) -> AsyncIterator[Desk]:
             reporter_ref="r",
         )
         await announce_new_ticket(s, announcer, done.ticket, done.upt)
-    service = StaffService(database, keys, announcer.renderer, announcer)
+    service = StaffService(database, keys, Renderer(Catalogs("id")), announcer)
     yield Desk(database, service, done.ticket_id, [])
 
 

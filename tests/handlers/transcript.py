@@ -334,21 +334,16 @@ class Recorder:
                 )
             ).all()
             facts = [
-                (r.id, r.method, int(r.chat_id), r.status, r.result_message_id, r.attempts)
-                for r in rows
+                (r.id, int(r.chat_id), r.status, r.result_message_id, r.attempts) for r in rows
             ]
         if facts:
             self._outbox_seen = facts[-1][0]
         sent = {
             (chat, message_id)
-            for _, method, chat, status, message_id, _ in facts
-            if status == "sent" and method in SENDS
+            for _, chat, status, message_id, _ in facts
+            if status == "sent" and message_id is not None
         }
-        failed = [
-            (chat, method)
-            for _, method, chat, status, _, attempts in facts
-            if status == "failed" and attempts
-        ]
+        failed = [chat for _, chat, status, _, attempts in facts if status == "failed" and attempts]
         found: set[int] = set()
         for index, call in calls:
             if call.method in OUTBOX_ONLY:
@@ -359,8 +354,8 @@ class Recorder:
                 if call.status == 200 and isinstance(result, dict):
                     if (chat, result["message_id"]) in sent:
                         found.add(index)
-                elif (chat, call.method) in failed:
-                    failed.remove((chat, call.method))
+                elif chat in failed:
+                    failed.remove(chat)
                     found.add(index)
         return found
 
