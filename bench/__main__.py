@@ -136,6 +136,8 @@ def _env(api: BenchAPI, database_url: str) -> dict[str, str]:
         OUTBOX_PER_SECOND="100000",
         OUTBOX_PER_GROUP_PER_MINUTE="1000000",
         OUTBOX_PER_CHAT_PER_SECOND="1000",
+        # Simulated people type with no pause: the per-account limit must not throttle them.
+        MESSAGES_PER_MINUTE="1000000",
         LOG_LEVEL="WARNING",
     )
     return env

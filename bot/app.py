@@ -50,6 +50,7 @@ class App:
             self.places,
             default_locale=settings.default_locale,
             status_per_minute=settings.status_lookups_per_minute,
+            reports_per_day=settings.reports_per_day,
             announcer=self.announcer,
             wake=self.wake,
         )
@@ -82,6 +83,7 @@ def make_client(settings: Settings) -> BotApi:
 # below the engine's 30 connections: a report briefly needs a second one for its case number,
 # and the delivery and escalation workers need theirs.
 POLLING_CONCURRENCY = 24
+DRAIN_SECONDS = 10.0  # at shutdown, for updates already handed to the edge
 
 
 def make_runtime(settings: Settings, *, polling_timeout: int = 10) -> Runtime:
@@ -101,7 +103,13 @@ class TelegramBot:
 
     def __init__(self, app: App, api: BotApi, runtime: Runtime) -> None:
         self.app, self.api, self.runtime = app, api, runtime
-        self.edge = TelegramEdge(api, app.renderer, app.service, app.staff)
+        self.edge = TelegramEdge(
+            api,
+            app.renderer,
+            app.service,
+            app.staff,
+            messages_per_minute=app.settings.messages_per_minute,
+        )
         self._stop = asyncio.Event()
         self._stopping: asyncio.Task[None] | None = None
         self.sla: EscalationWorker | None = None
@@ -115,6 +123,8 @@ class TelegramBot:
                 f"cannot reach the Bot API at {self.app.settings.telegram_api_url} ({me.name})"
             )
         self.app.staff.bot_username = str(me.result.get("username") or "")
+        bot_id = me.result.get("id")
+        self.app.staff.bot_id = bot_id if isinstance(bot_id, int) else 0
         await self.runtime.prepare()
         # Everything built so far lives as long as the process: keep the collector off it
         # (aiogram's per-method pydantic response classes were being rebuilt after each sweep).
@@ -154,6 +164,7 @@ class TelegramBot:
         try:
             # Returns once stopped and the updates in hand are handled (bounded).
             await self.runtime.serve(self.edge.handle)
+            await self.edge.drain(DRAIN_SECONDS)
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)

@@ -73,7 +73,11 @@ async def _upt(settings: Settings, args: argparse.Namespace) -> int:
                 return 1 if result.errors else 0
             if args.upt_command == "list":
                 for upt in await directory.list_upts(session):
-                    connected = "connected" if upt.telegram_chat_id else "not connected"
+                    connected = "not connected"
+                    if upt.telegram_chat_id:
+                        # Without admin rights the bot cannot remove revoked staff.
+                        rights = {True: "bot is admin", False: "bot NOT admin", None: "admin ?"}
+                        connected = f"connected ({rights[upt.bot_admin]})"
                     print(
                         f"{upt.code}\t{upt.level}\t{upt.region_code or '-'}\t{upt.timezone}\t"
                         f"{connected}\t{upt.name}"
@@ -110,10 +114,11 @@ async def _bot_username(settings: Settings, given: str | None) -> str:
 
 
 async def _staff(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.outbound import RemoveMember
-    from storage import outbox, staff
+    from handlers.casework.announce import Announcer
+    from handlers.casework.revoke import revoke_member
+    from storage import staff
     from storage.crypto import Keys
-    from storage.models import Upt
+    from storage.places import PlaceIndex
 
     if settings.secret_key is None:
         raise SystemExit("lapor-ppa: SECRET_KEY is not set")
@@ -145,22 +150,16 @@ async def _staff(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"lapor-ppa: no staff member {args.id}", file=sys.stderr)
                 return 1
             new_status = "active" if args.staff_command == "approve" else "revoked"
-            await staff.set_status(session, target.id, new_status)
             staff.audit(
                 session, "operator", f"staff_{args.staff_command}", detail=f"staff:{target.id}"
             )
-            upt = await session.get_one(Upt, target.upt_id)
-            if new_status == "revoked" and upt.telegram_chat_id is not None:
-                # Out of the UPT group too (works where the bot is an admin there).
-                await outbox.enqueue(
-                    session,
-                    keys,
-                    chat_id=upt.telegram_chat_id,
-                    op=RemoveMember(target.telegram_user_id),
-                    purpose="staff_removal",
-                    upt_id=upt.id,
-                    is_group=True,
-                )
+            if new_status == "revoked":
+                announcer = Announcer(keys, PlaceIndex.load())
+                done = await revoke_member(session, announcer, target)
+                if done.released:
+                    print(f"back to unclaimed: {', '.join(done.released)}")
+            else:
+                await staff.set_status(session, target.id, new_status)
             print(f"staff {target.id} ({target.display_name}) is now {new_status}")
             return 0
     finally:

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     default_locale: Literal["id", "en"] = "id"
     status_lookups_per_minute: int = Field(5, ge=1)
+    messages_per_minute: int = Field(30, ge=1)  # per account: messages and button presses
+    reports_per_day: int = Field(5, ge=1)  # per account, in any rolling 24 hours
     sla_urgent_seconds: int = Field(3600, ge=1)
     sla_normal_workdays: int = Field(1, ge=1)
     escalate_national_workdays: int = Field(3, ge=1)

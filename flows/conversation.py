@@ -10,11 +10,13 @@ See conversation.md for the diagram.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 from flows import followup, report, report_questions, screens
 from flows.codes import CodeError, looks_like_code, parse_code
 from flows.core import N_, Effect, EffectResult, Input, Outcome, Reply, State
+from flows.text import clean
 
 VERSION = 1
 
@@ -25,6 +27,9 @@ def new_state() -> State:
 
 def step(state: State | None, inp: Input | EffectResult) -> Outcome:
     """Advance the conversation by one input (or one effect's result)."""
+    if isinstance(inp, Input) and (inp.text or inp.caption) and inp.kind != "choice":
+        # What the person typed may reach staff: no invisible or reordering characters.
+        inp = dataclasses.replace(inp, text=clean(inp.text), caption=clean(inp.caption))
     s = copy.deepcopy(state) if state and state.get("v") == VERSION else new_state()
     if s["report"] is not None:
         try:
@@ -368,7 +373,14 @@ def _on_result(out: Outcome, res: EffectResult) -> None:
         _after_status(out)
     elif res.name == "submitted":
         s["report"], s["mode"] = None, "menu"
+        s["sent_at"] = list(v.get("sent_at") or [])
         out.replies += screens.submitted(v)
+    elif res.name == "submit_limited" and s["report"] is not None:
+        # Kindly, with somewhere else to turn; the draft waits at its summary.
+        out.replies += [
+            Reply(N_("report.daily_limit"), {"hours": str(v["hours"])}),
+            report.prompt(s["report"]),
+        ]
     elif res.name == "code_reissued":
         out.replies.append(screens.code_reissued(v))
     elif s["report"] is not None:

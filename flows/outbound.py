@@ -31,6 +31,7 @@ class Send:
     reply_to: int | None = None  # answering this message
     under_card: bool = False  # threaded under the ticket's card in that chat, when there is one
     force_reply: bool = False  # its reader is asked to answer it (a staff prompt)
+    protect: bool = False  # case content: the channel should not let it be forwarded or saved
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,8 @@ def op_to_json(op: Op) -> tuple[str, Json]:
             data["under_card"] = True
         if op.force_reply:
             data["force_reply"] = True
+        if op.protect:
+            data["protect"] = True
     elif isinstance(op, Edit):
         data = {"reply": _reply_out(op.reply)}
         if op.message_id is not None:
@@ -119,6 +122,7 @@ def op_from_json(kind: str, data: Json) -> Op:
             reply_to=_opt_int(data.get("reply_to")),
             under_card=bool(data.get("under_card")),
             force_reply=bool(data.get("force_reply")),
+            protect=bool(data.get("protect")),
         )
     if cls is Edit:
         return Edit(reply_from_json(data["reply"]), _opt_int(data.get("message_id")))

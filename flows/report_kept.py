@@ -15,6 +15,7 @@ from flows.report_questions import (
     FIELD_LABELS,
     role_steps,
 )
+from flows.text import one_line
 
 
 def evidence_text(items: list[dict[str, Any]], limit: int = EVIDENCE_SHOWN_CHARS) -> Param:
@@ -23,7 +24,7 @@ def evidence_text(items: list[dict[str, Any]], limit: int = EVIDENCE_SHOWN_CHARS
     lines: list[str] = []
     used = 0
     for item in items:
-        line = f"• {evidence.from_dict(item).value}"
+        line = f"• {one_line(evidence.from_dict(item).value)}"
         if lines and used + len(line) > limit:
             rest = len(items) - len(lines)
             return Msg(N_("evidence.more"), {"shown": "\n".join(lines), "count": str(rest)})
@@ -78,7 +79,10 @@ def detail_rows(d: Mapping[str, Any]) -> Lines:
     rows: list[tuple[str, Param]] = []
     for step in DETAIL_STEPS:
         if d.get(step) is not None:
-            rows.append((CARD_FIELDS[step], answer_value(step, d[step])))
+            value = answer_value(step, d[step])
+            if isinstance(value, str):  # typed words: one line, visibly the reporter's
+                value = Msg(N_("card.typed"), {"text": one_line(value)})
+            rows.append((CARD_FIELDS[step], value))
     items = d.get("evidence") or []
     if items:
         rows.append(

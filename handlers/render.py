@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from babel.dates import format_datetime
 from flows.core import N_, Choice, Lines, Msg, Param, Reply, Stamp
 from handlers.i18n import Catalogs
 
+_TAGS = re.compile(r"</?(?:b|i|u|s|code|pre|blockquote)>")
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
@@ -92,3 +94,8 @@ def keyboard(rows: list[list[Button]]) -> dict[str, Any] | None:
             for row in rows
         ]
     }
+
+
+def plain(text: str) -> str:
+    """Rendered HTML as the words a person reads (a terminal, a toast)."""
+    return html.unescape(_TAGS.sub("", text))

@@ -6,25 +6,18 @@ It is how someone tries the bot without a Telegram token, on the same database.
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from flows.core import N_, Input
-from handlers.render import Renderer
+from handlers.render import Renderer, plain
 from handlers.reporter.service import Incoming, ReporterService, Response
 from handlers.telegram.events import parse_command
 
 SHELL_USER_ID = 0  # one local reporter; hashed like any Telegram id
-_TAGS = re.compile(r"</?(?:b|i|u|s|code|pre|blockquote)>")
 
 ReadLine = Callable[[], Awaitable[str | None]]
-
-
-def plain(text: str) -> str:
-    return html.unescape(_TAGS.sub("", text))
 
 
 async def _stdin_line() -> str | None:

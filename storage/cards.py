@@ -23,6 +23,13 @@ async def posted(
     return list((await session.scalars(stmt)).all())
 
 
+async def in_chat(session: AsyncSession, chat_id: int) -> list[TicketCard]:
+    """Cards that went out to one chat (a member's private chat, say)."""
+    return list(
+        (await session.scalars(select(TicketCard).where(TicketCard.chat_id == chat_id))).all()
+    )
+
+
 def _queued(
     ticket_id: int | None = None, upt_id: int | None = None
 ) -> Select[tuple[OutboxMessage]]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flows.casework import CLOSED
 from storage.models import Staff, Ticket, TicketEvent, Upt, utcnow
 from storage.owners import hand_over, owns
 
@@ -115,5 +116,25 @@ async def move_to_unit(
             actor=actor,
             note=reason,
             created_at=now,
+        )
+    )
+
+
+async def held_open(session: AsyncSession, staff_id: int) -> list[Ticket]:
+    """Open tickets this member holds, oldest first."""
+    rows = await session.scalars(
+        select(Ticket)
+        .where(Ticket.claimed_by_id == staff_id, Ticket.status.not_in(CLOSED))
+        .order_by(Ticket.id)
+    )
+    return list(rows.all())
+
+
+def release(session: AsyncSession, ticket: Ticket, actor: str, note: str) -> None:
+    """Nobody holds the ticket any more: anyone of its units may take it."""
+    ticket.claimed_by_id = None
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id, kind="released", upt_id=ticket.upt_id, actor=actor, note=note
         )
     )

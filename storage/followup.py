@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, ReporterLink, Ticket, TicketEvent, TicketMessage, utcnow
+from storage.outbox import REPORTER_PURPOSES, forget_recipient
 
 # Outbox purposes whose recipient is the reporter.
-REPORTER_PURPOSES = ("notice", "question", "feedback")
 
 
 async def reporter_owns(session: AsyncSession, reporter_ref: str, ticket_id: int) -> bool:
@@ -34,9 +34,13 @@ def add_message(
     return message
 
 
-async def unlink_reporter(session: AsyncSession, reporter_ref: str) -> list[int]:
+async def unlink_reporter(
+    session: AsyncSession, reporter_ref: str, chat_key: str | None = None
+) -> list[int]:
     """Erase a reporter's link to their tickets: the link rows, the stored chat id, and every
-    message still queued for them. The cases stay with the UPT; returns their ticket ids."""
+    outbox row ever bound to them (queued ones are cancelled; sent or failed ones lose their
+    recipient too), found by ticket and by `chat_key`. The cases stay with the UPT; returns
+    their ticket ids."""
     links = (
         await session.scalars(select(ReporterLink).where(ReporterLink.reporter_ref == reporter_ref))
     ).all()
@@ -47,15 +51,15 @@ async def unlink_reporter(session: AsyncSession, reporter_ref: str) -> list[int]
         ticket.reporter_chat_id = None
         ticket.followup_stopped = True
         session.add(TicketEvent(ticket_id=ticket.id, kind="reporter_erased", actor="reporter"))
-    owed = await session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.ticket_id.in_(ticket_ids),
-            OutboxMessage.status == "pending",
-            OutboxMessage.purpose.in_(REPORTER_PURPOSES),
-        )
+    theirs = and_(
+        OutboxMessage.ticket_id.in_(ticket_ids), OutboxMessage.purpose.in_(REPORTER_PURPOSES)
     )
-    for row in owed:
-        row.status, row.chat_id, row.payload = "cancelled", "0", {}
+    if chat_key:
+        theirs = or_(theirs, OutboxMessage.chat_key == chat_key)
+    for row in await session.scalars(select(OutboxMessage).where(theirs)):
+        if row.status == "pending":
+            row.status = "cancelled"
+        forget_recipient(row)
     return ticket_ids
 
 

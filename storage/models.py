@@ -61,6 +61,7 @@ class Upt(Base):
     timezone: Mapped[str] = mapped_column(String(40))
     # A connected Telegram group; the staff issue adds people too.
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    bot_admin: Mapped[bool | None] = mapped_column(Boolean)  # in that group; None: not known
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -256,6 +257,8 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20), default="telegram")
     locale: Mapped[str] = mapped_column(String(10), default="id")  # rendered in it when sent
     method: Mapped[str | None] = mapped_column(String(30))  # "bot_api" rows only
+    # 1: a new urgent card, sent before new normal cards to the same chat.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
     chat_id: Mapped[str] = mapped_column(EncryptedText)  # a reporter's chat id is a secret
     chat_key: Mapped[str] = mapped_column(String(64), index=True)  # keyed hash: order, pacing
     is_group: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -281,7 +284,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    actor: Mapped[str] = mapped_column(String(60))  # "staff:12", "operator", "unknown:<hash8>"
+    actor: Mapped[str] = mapped_column(String(60))  # "staff:12", "operator", "non-staff"
     action: Mapped[str] = mapped_column(String(40))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     detail: Mapped[str | None] = mapped_column(String(300))

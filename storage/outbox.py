@@ -19,6 +19,8 @@ from storage import prompts
 from storage.crypto import Keys
 from storage.models import OutboxMessage, StaffPrompt, TicketCard, TicketEvent, Upt, utcnow
 
+# What is sent to a reporter: once it is out (or failed for good) its row forgets the chat.
+REPORTER_PURPOSES = ("notice", "question", "feedback")
 LEGACY = "bot_api"  # a row from before migration 0006: a Bot API method and its parameters
 
 
@@ -35,6 +37,7 @@ async def enqueue(
     is_group: bool = False,
     prompt_id: int | None = None,
     channel: str = "telegram",
+    urgent: bool = False,
 ) -> OutboxMessage:
     """Owe `op` to one chat of one channel, rendered in `locale` when it is sent."""
     kind, data = op_to_json(op)
@@ -53,6 +56,7 @@ async def enqueue(
         ticket_id=ticket_id,
         upt_id=upt_id,
         not_before_at=utcnow(),
+        priority=1 if urgent and purpose == "card" else 0,
     )
     session.add(row)
     return row
@@ -78,19 +82,25 @@ class Due:
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> list[Due]:
-    """Due rows, oldest first, never overtaking an earlier pending row to the same chat."""
+    """Due rows, oldest first, never overtaking an earlier pending row to the same chat, except
+    that a new urgent card overtakes new normal cards (never an edit, a deletion or a notice)."""
     earlier = aliased(OutboxMessage)
     blocked = exists().where(
         and_(
             earlier.chat_key == OutboxMessage.chat_key,
             earlier.status == "pending",
             earlier.id < OutboxMessage.id,
+            ~and_(
+                OutboxMessage.priority > earlier.priority,
+                earlier.purpose == "card",
+                earlier.kind == "send",
+            ),
         )
     )
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.status == "pending", OutboxMessage.not_before_at <= now, ~blocked)
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
         .limit(limit)
     )
     if session.bind.dialect.name == "postgresql":
@@ -120,18 +130,7 @@ async def _due(session: AsyncSession, row: OutboxMessage, now: datetime) -> Due 
     elif isinstance(op, Send) and op.under_card:
         card = await _card_for(session, row)
         card_message_id = card.message_id if card is not None else None
-    return Due(
-        row.id,
-        row.channel,
-        int(row.chat_id),
-        row.chat_key,
-        row.is_group,
-        row.locale,
-        row.purpose,
-        row.attempts,
-        op=op,
-        card_message_id=card_message_id,
-    )
+    return _ready(row, op=op, card_message_id=card_message_id)
 
 
 async def _legacy(session: AsyncSession, row: OutboxMessage, now: datetime) -> Due | None:
@@ -151,6 +150,10 @@ async def _legacy(session: AsyncSession, row: OutboxMessage, now: datetime) -> D
                 "message_id": card.message_id,
                 "allow_sending_without_reply": True,
             }
+    return _ready(row, method=method, params=params)
+
+
+def _ready(row: OutboxMessage, **what: Any) -> Due:
     return Due(
         row.id,
         row.channel,
@@ -160,8 +163,7 @@ async def _legacy(session: AsyncSession, row: OutboxMessage, now: datetime) -> D
         row.locale,
         row.purpose,
         row.attempts,
-        method=method,
-        params=params,
+        **what,
     )
 
 
@@ -211,6 +213,12 @@ async def _card_still_owed(session: AsyncSession, row: OutboxMessage) -> bool:
     return owed is not None
 
 
+def forget_recipient(row: OutboxMessage) -> None:
+    """The row no longer says who it was for, nor what it said: a reporter's chat id and the
+    keyed hash that is the same for all their tickets would link them."""
+    row.chat_id, row.chat_key, row.payload = "0", "", {}
+
+
 async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None) -> None:
     row = await session.get_one(OutboxMessage, row_id)
     row.status, row.sent_at, row.result_message_id = "sent", utcnow(), message_id
@@ -226,6 +234,8 @@ async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None) 
         )
     if row.purpose == prompts.PURPOSE and message_id is not None and row.payload.get("prompt_id"):
         await prompts.record_message(session, int(row.payload["prompt_id"]), message_id)
+    if row.purpose in REPORTER_PURPOSES:
+        forget_recipient(row)
 
 
 async def mark_retry(session: AsyncSession, row_id: int, at: datetime, error: str) -> None:
@@ -250,6 +260,8 @@ async def mark_failed(session: AsyncSession, row_id: int, error: str) -> OutboxM
                 note=f"{row.purpose}: {error[:150]}",
             )
         )
+    if row.purpose in REPORTER_PURPOSES:
+        forget_recipient(row)
     return row
 
 

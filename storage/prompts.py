@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, StaffPrompt, utcnow
@@ -85,3 +85,12 @@ async def record_message(session: AsyncSession, prompt_id: int, message_id: int)
     prompt = await session.get(StaffPrompt, prompt_id)
     if prompt is not None:
         prompt.message_id = message_id
+
+
+async def close_in_chat(session: AsyncSession, chat_id: int) -> None:
+    """Prompts still open in a chat its unit left: an answer there is no longer taken."""
+    await session.execute(
+        update(StaffPrompt)
+        .where(StaffPrompt.chat_id == chat_id, StaffPrompt.done_at.is_(None))
+        .values(done_at=utcnow())
+    )

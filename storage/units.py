@@ -67,7 +67,15 @@ async def destinations(session: AsyncSession, places: Iterable[Place]) -> list[U
     return options
 
 
-async def connect_group(session: AsyncSession, upt_id: int, chat_id: int) -> Upt:
+async def group_owner(session: AsyncSession, chat_id: int) -> Upt | None:
+    """The unit a group serves (one group serves one unit)."""
+    return await session.scalar(select(Upt).where(Upt.telegram_chat_id == chat_id).limit(1))
+
+
+async def connect_group(
+    session: AsyncSession, upt_id: int, chat_id: int, bot_admin: bool | None
+) -> tuple[Upt, int | None]:
+    """The unit now works in this group; returns it and the group it worked in before."""
     upt = await session.get_one(Upt, upt_id)
-    upt.telegram_chat_id = chat_id
-    return upt
+    old, upt.telegram_chat_id, upt.bot_admin = upt.telegram_chat_id, chat_id, bot_admin
+    return upt, old

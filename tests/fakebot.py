@@ -740,6 +740,7 @@ class FakeUser:
 class _Chat:
     info: dict[str, Any]
     user: FakeUser | None = None
+    bot_status: str = "administrator"  # in a group: the bot's standing (getChatMember)
     messages: list[BotMessage] = field(default_factory=list)
     next_message_id: int = 1
 
@@ -830,6 +831,7 @@ class FakeBotAPI:
         self._callbacks: dict[str, tuple[FakeUser | None, bool]] = {}
         self._callback_ids = itertools.count(7_000_000_000_001)
         self._failures: dict[str, list[_Failure]] = {}
+        self._flooded: dict[int, int] = {}  # chat id -> retry_after: every call to it is a 429
         self._random_failures: dict[str, _RandomFailures] = {}
         self._migrated: dict[int, int] = {}  # old group id -> its supergroup's id
         self._holds: list[AnswerHold] = []
@@ -866,6 +868,7 @@ class FakeBotAPI:
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
             "banChatMember": self._member_action,
+            "getChatMember": self._get_chat_member,
             "unbanChatMember": self._member_action,
         }
         # Telegram method names are case-insensitive.
@@ -921,10 +924,44 @@ class FakeBotAPI:
         self._chats[user_id] = _Chat(info=user.chat_json(), user=user)
         return user
 
-    def group(self, chat_id: int, title: str = "UPTD PPA") -> None:
-        """Register a group chat the bot may post to (unknown chats get "chat not found")."""
+    def group(
+        self,
+        chat_id: int,
+        title: str = "UPTD PPA",
+        *,
+        username: str | None = None,
+        bot_status: str = "administrator",
+    ) -> None:
+        """Register a group chat the bot may post to (unknown chats get "chat not found"); a
+        `username` makes it public; `bot_status` is the bot's standing there."""
         kind = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
-        self._chats.setdefault(chat_id, _Chat(info={"id": chat_id, "type": kind, "title": title}))
+        info: dict[str, Any] = {"id": chat_id, "type": kind, "title": title}
+        if username:
+            info["username"] = username
+        chat = self._chats.setdefault(chat_id, _Chat(info=info))
+        chat.bot_status = bot_status
+
+    def set_bot_status(self, chat_id: int, status: str, by: FakeUser) -> int:
+        """`by` changed the bot's standing in a group (promoted, demoted, removed): Telegram
+        tells the bot with a my_chat_member update. Returns its update_id."""
+        chat = self._chats[chat_id]
+        old, chat.bot_status = chat.bot_status, status
+        if status in ("left", "kicked"):
+            self._kicked.add(chat_id)
+        else:
+            self._kicked.discard(chat_id)
+        bot = {"user": self._bot_json(), "status": old}
+        return self.enqueue(
+            {
+                "my_chat_member": {
+                    "chat": dict(chat.info),
+                    "from": by.to_json(),
+                    "date": int(time.time()),
+                    "old_chat_member": bot,
+                    "new_chat_member": {**bot, "status": status},
+                }
+            }
+        )
 
     def kick_bot(self, chat_id: int) -> None:
         """Someone removed the bot from this group: every call there now answers 403."""
@@ -970,6 +1007,14 @@ class FakeBotAPI:
         failure = _Failure(status, description, retry_after)
         key = method.lower()
         self._failures.setdefault(key, []).extend([failure] * times)
+
+    def flood(self, chat_id: int, retry_after: int) -> None:
+        """Telegram's per-chat flood control: every call addressed to `chat_id` answers 429
+        with `retry_after` until `unflood`."""
+        self._flooded[chat_id] = retry_after
+
+    def unflood(self, chat_id: int) -> None:
+        self._flooded.pop(chat_id, None)
 
     def fail_randomly(
         self,
@@ -1099,6 +1144,10 @@ class FakeBotAPI:
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
+            target = params.get("chat_id")
+            flooded = self._flooded.get(target) if isinstance(target, int) else None
+            if flooded is not None:
+                raise ApiError(429, f"Too Many Requests: retry after {flooded}", flooded)
             failures = self._failures.get(canonical.lower())
             if failures:
                 failure = failures.pop(0)
@@ -1438,36 +1487,33 @@ class FakeBotAPI:
             raise _bad("message text is empty")
         if len(plain) > MAX_TEXT_LENGTH:
             raise _bad("message is too long")
-        return self._post(params, str(raw), plain, entities, mode)
+        protected = bool(params.get("protect_content"))
+        return self._post(params, str(raw), plain, entities, mode, protected=protected)
 
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         """A photo by file_id (the only way this bot ever sends one)."""
-        photo = params.get("photo")
-        if not isinstance(photo, str) or not photo:
-            raise _bad("there is no photo in the request")
-        raw = params.get("caption") or ""
-        plain, entities, mode = ("", [], None)
-        if raw:
-            plain, entities, mode = self._format(
-                raw, params.get("parse_mode"), params.get("caption_entities")
-            )
-        size = {"file_id": photo, "file_unique_id": photo[-12:], "width": 1280, "height": 960}
-        return self._post(
+        return self._send_file(
             params,
-            str(raw),
-            plain,
-            entities,
-            mode,
-            kind="photo",
-            media=[size],
-            protected=bool(params.get("protect_content")),
+            "photo",
+            lambda file_id: [
+                {"file_id": file_id, "file_unique_id": file_id[-12:], "width": 1280, "height": 960}
+            ],
         )
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         """A document by file_id (uploads are not supported)."""
-        document = params.get("document")
-        if not isinstance(document, str) or not document:
-            raise _bad("there is no document in the request")
+        return self._send_file(
+            params,
+            "document",
+            lambda file_id: {"file_id": file_id, "file_unique_id": file_id[-12:]},
+        )
+
+    def _send_file(
+        self, params: dict[str, Any], kind: str, media: Callable[[str], Any]
+    ) -> dict[str, Any]:
+        file_id = params.get(kind)
+        if not isinstance(file_id, str) or not file_id:
+            raise _bad(f"there is no {kind} in the request")
         raw = params.get("caption") or ""
         plain, entities, mode = ("", [], None)
         if raw:
@@ -1480,8 +1526,8 @@ class FakeBotAPI:
             plain,
             entities,
             mode,
-            kind="document",
-            media={"file_id": document, "file_unique_id": document[-12:]},
+            kind=kind,
+            media=media(file_id),
             protected=bool(params.get("protect_content")),
         )
 
@@ -1632,6 +1678,14 @@ class FakeBotAPI:
         if not str(params.get("user_id", "")).lstrip("-").isdigit():
             raise _bad("invalid user_id specified")
         return True
+
+    def _get_chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Only the bot's own standing is known; anyone else is an ordinary member."""
+        chat = self._chat_for(params)
+        user_id = params.get("user_id")
+        if user_id == self.bot_id:
+            return {"user": self._bot_json(), "status": chat.bot_status}
+        return {"user": {"id": user_id, "is_bot": False, "first_name": "?"}, "status": "member"}
 
     def _send_chat_action(self, params: dict[str, Any]) -> bool:
         self._chat_for(params)

@@ -127,18 +127,20 @@ class RunningBot:
         return self.app.service
 
 
-async def start_bot(api: FakeBotAPI, db: Database, keys: Keys) -> RunningBot:
+async def start_bot(api: FakeBotAPI, db: Database, keys: Keys, **settings_: Any) -> RunningBot:
     """The real runtime (aiogram polling, the client, the delivery worker) against the fake
-    Bot API server."""
-    settings = Settings(
+    Bot API server; `settings_` override the test defaults."""
+    values: dict[str, Any] = dict(
         bot_token=api.token,
         telegram_api_url=api.url,
         secret_key=TEST_SECRET,
         # Walks push many messages into one group in seconds; pacing has its own tests.
         outbox_per_group_per_minute=10_000,
         outbox_per_chat_per_second=1_000,
-        _env_file=None,
+        # Scripted people type faster than anyone could; the limit has its own test.
+        messages_per_minute=10_000,
     )
+    settings = Settings(**(values | settings_), _env_file=None)
     app = App(settings, TEST_SECRET, db=db)
     runtime = TelegramBot(app, make_client(settings), make_runtime(settings, polling_timeout=1))
     await runtime.prepare()
@@ -157,8 +159,10 @@ async def stop_bot(running: RunningBot) -> None:
 
 
 @asynccontextmanager
-async def bot_running(api: FakeBotAPI, db: Database, keys: Keys) -> AsyncIterator[RunningBot]:
-    running = await start_bot(api, db, keys)
+async def bot_running(
+    api: FakeBotAPI, db: Database, keys: Keys, **settings: Any
+) -> AsyncIterator[RunningBot]:
+    running = await start_bot(api, db, keys, **settings)
     try:
         yield running
     finally:

@@ -12,7 +12,7 @@ CARD_NARRATIVE_MAX = 1500  # keeps a card well inside Telegram's 4 096 character
 
 
 def card_buttons(
-    ticket_id: int, status: str, more: bool = False, images: int = 0
+    ticket_id: int, status: str, more: bool = False, images: int = 0, claimed: bool = False
 ) -> list[list[Choice]]:
     extra = [[Choice(key("more", ticket_id), N_("card.more"))]] if more else []
     if images:
@@ -30,7 +30,7 @@ def card_buttons(
             Choice(key("note", ticket_id), N_("card.note")),
         ],
     ]
-    if status == "baru":
+    if status == "baru" or not claimed:  # an open ticket nobody holds can always be taken
         rows.insert(0, [Choice(key("claim", ticket_id), N_("card.claim"))])
     return extra + rows
 
@@ -41,6 +41,7 @@ def card(
     status: str,
     images: int = 0,
     evidence_cut: bool = False,
+    claimed: bool = False,
 ) -> Reply:
     """The ticket as staff see it: never the reporter's code, id, name or chat, never an
     image (only how many there are). A long story is cut short; "Selengkapnya" shows it all."""
@@ -50,7 +51,7 @@ def card(
     if long_story and isinstance(narrative, str):
         params = {**params, "narrative": narrative[:CARD_NARRATIVE_MAX].rstrip() + "…"}
     params = {**params, "images": Msg(N_("card.images"), {"count": str(images)}) if images else ""}
-    return Reply(N_("card.text"), params, card_buttons(ticket_id, status, more, images))
+    return Reply(N_("card.text"), params, card_buttons(ticket_id, status, more, images, claimed))
 
 
 def status_picker(ticket_id: int, current: str) -> Reply:

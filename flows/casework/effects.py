@@ -55,6 +55,7 @@ def new_state(
     user: int,
     bot: str = "",
     prompt: dict[str, Any] | None = None,
+    group: dict[str, Any] | None = None,
 ) -> State:
     return {
         "v": VERSION,
@@ -66,6 +67,7 @@ def new_state(
         "private": chat == user,
         "bot": bot,
         "prompt": prompt,
+        "group": group,  # /hubungkan: {"public": has a @username, "admin": the bot is admin}
         "at": None,
     }
 

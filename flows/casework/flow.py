@@ -18,6 +18,7 @@ from flows.core import EffectResult, Input, Outcome, State
 ON_ANSWER: dict[str, Callable[[Outcome, EffectResult], None]] = {
     "redeemed": onboarding.on_redeemed,
     "connected": onboarding.on_connected,
+    "membership": onboarding.on_membership,
     "member": onboarding.on_member,
     "stranger": press.on_stranger,
     "press": press.on_case,
@@ -48,4 +49,6 @@ def step(state: State, inp: Input | EffectResult) -> Outcome:
         onboarding.redeem(out, inp.text)
     elif inp.kind == "command" and inp.command == "hubungkan":
         onboarding.connect(out)
+    elif inp.kind == "command" and inp.command == "membership":
+        onboarding.membership(out, inp.text)
     return out

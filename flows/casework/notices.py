@@ -53,6 +53,32 @@ def card_rerouted(case_number: str, unit: str, name: str) -> Reply:
     return Reply(N_("card.rerouted"), {"case_number": case_number, "upt": unit, "name": name})
 
 
+def card_access_ended(case_number: str) -> Reply:
+    """What a card in a revoked member's private chat becomes: no story, no buttons."""
+    return Reply(N_("card.access_ended"), {"case_number": case_number})
+
+
+def card_moved(case_number: str) -> Reply:
+    """What a card becomes in a group its unit left for another."""
+    return Reply(N_("card.moved_group"), {"case_number": case_number})
+
+
+def group_left(unit: str) -> Reply:
+    return Reply(N_("group.disconnected"), {"upt": unit})
+
+
+def revoked(unit: str) -> Reply:
+    """For the person whose access was revoked: one neutral line."""
+    return Reply(N_("staff.revoked"), {"upt": unit})
+
+
+def member_revoked(name: str, released: int) -> Reply:
+    """For the unit's koordinators: who lost access, and how many cases are free again."""
+    if not released:
+        return Reply(N_("staff.member_revoked_none"), {"name": name})
+    return Reply(N_("staff.member_revoked"), {"name": name, "count": str(released)})
+
+
 def note_posted(case_number: str, name: str, note: str) -> Reply:
     return Reply(N_("staff.note_posted"), {"case_number": case_number, "name": name, "note": note})
 

@@ -41,18 +41,60 @@ def on_redeemed(out: Outcome, r: EffectResult) -> None:
 
 
 def connect(out: Outcome) -> None:
-    member = out.state["me"]
+    member, group = out.state["me"], out.state["group"] or {}
     if member is None or member["role"] != "koordinator":
         audit(out, "connect_refused")
         say(out, Reply(N_("group.not_allowed")))
         return
-    need(out, "connected", "connect_group", upt_id=member["upt_id"], chat_id=out.state["chat"])
+    if group.get("public"):
+        # Anyone can find and join a public group, and every member reads the full cards.
+        audit(out, "connect_refused:public")
+        say(out, Reply(N_("group.public_refused")))
+        return
+    need(
+        out,
+        "connected",
+        "connect_group",
+        upt_id=member["upt_id"],
+        chat_id=out.state["chat"],
+        admin=group.get("admin"),
+    )
 
 
 def on_connected(out: Outcome, r: EffectResult) -> None:
-    audit(out, "group_connected", detail=r.value["upt_code"])
+    v = r.value
+    if not v["ok"]:  # one group serves one unit
+        audit(out, "connect_refused:taken", detail=v["other_code"])
+        say(out, Reply(N_("group.serves_other"), {"upt": v["other_name"]}))
+        return
+    audit(out, "group_connected", detail=v["upt_code"])
     do(out, "post_waiting", upt_id=me(out)["upt_id"])
-    say(out, Reply(N_("group.connected"), {"upt": r.value["upt_name"]}))
+    say(out, Reply(N_("group.connected"), {"upt": v["upt_name"]}))
+    if (out.state["group"] or {}).get("admin") is False:
+        say(out, Reply(N_("group.not_admin")))
+
+
+def membership(out: Outcome, status: str) -> None:
+    """The bot was added, promoted, demoted or removed in a group (my_chat_member)."""
+    need(out, "membership", "group_membership", chat_id=out.state["chat"], status=status)
+
+
+def on_membership(out: Outcome, r: EffectResult) -> None:
+    v = r.value
+    if not v["found"] or v["same"]:
+        return  # not a unit's group, or nothing that matters changed
+    upt = {"upt": v["upt_name"]}
+    if v["gone"]:
+        audit(out, "group_lost", detail=v["upt_code"], actor="system")
+        do(out, "tell_coordinators", upt_id=v["upt_id"], reply=Reply(N_("group.bot_removed"), upt))
+    elif not v["admin"]:
+        audit(out, "group_admin_lost", detail=v["upt_code"], actor="system")
+        do(
+            out,
+            "tell_coordinators",
+            upt_id=v["upt_id"],
+            reply=Reply(N_("group.not_admin_now"), upt),
+        )
 
 
 def decide_member(out: Outcome, staff_id: int) -> None:

@@ -32,6 +32,10 @@ def begin(out: Outcome, data: str) -> None:
             return
         refuse(out, None, f"button {s['pressed']!r}")
         return
+    if not s["private"] and s["chat"] != s["me"].get("group"):
+        # Buttons work where their unit works: a group it left, or never joined, is not it.
+        refuse(out, None, f"button {s['pressed']!r} outside the unit's group")
+        return
     if k.action in ("approve", "reject"):
         onboarding.decide_member(out, k.target)
     elif k.action == "share":

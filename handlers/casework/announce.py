@@ -7,10 +7,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows import casework, report_kept
-from flows.casework import STATUS_LABELS
+from flows.casework import STATUS_LABELS, notices
 from flows.core import N_, Msg, Param, Reply, Stamp
 from flows.outbound import Edit, Op, Send
 from flows.report_questions import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
+from flows.text import clean
 from storage import cards, outbox, owners, prompts, staff, units
 from storage.crypto import Keys
 from storage.models import OutboxMessage, Staff, StaffPrompt, Ticket, Upt
@@ -42,27 +43,29 @@ class Announcer:
             "when": Msg(WHEN_LABELS.get(ticket.occurred, ticket.occurred)),
             "received_at": Stamp(ticket.created_at.isoformat(), upt.timezone),
             "details": report_kept.detail_rows(ticket.details or {}),
-            "narrative": ticket.narrative or Msg(N_("card.no_narrative")),
+            # Cleaned as it is typed; again here for what was stored before that.
+            "narrative": clean(ticket.narrative or "") or Msg(N_("card.no_narrative")),
             "status": Msg(STATUS_LABELS[ticket.status]),
             "holder": holder.display_name if holder else Msg(N_("card.unclaimed")),
         }
         details = ticket.details or {}
         images = len(details.get("images", []))
         cut = report_kept.evidence_cut(details)
-        return casework.card(ticket.id, params, ticket.status, images, cut)
+        claimed = ticket.claimed_by_id is not None
+        return casework.card(ticket.id, params, ticket.status, images, cut, claimed)
 
     async def _holder(self, session: AsyncSession, ticket: Ticket) -> Staff | None:
         return await session.get(Staff, ticket.claimed_by_id) if ticket.claimed_by_id else None
 
     async def post_cards(self, session: AsyncSession, ticket: Ticket, upt: Upt) -> int:
         """The unit's group gets the card; a unit without one, each active member privately."""
-        card = Send((self.card(ticket, upt, await self._holder(session, ticket)),))
+        card = Send((self.card(ticket, upt, await self._holder(session, ticket)),), protect=True)
         if upt.telegram_chat_id is not None:
             targets = [upt.telegram_chat_id]
         else:
             targets = [m.telegram_user_id for m in await staff.members(session, upt.id)]
         for chat_id in targets:
-            await self._about(session, ticket, upt.id, chat_id, card, "card")
+            await self._about(session, ticket, upt.id, chat_id, card, "card", ticket.urgent)
         return len(targets)
 
     async def post_waiting(self, session: AsyncSession, upt: Upt) -> int:
@@ -76,13 +79,14 @@ class Announcer:
         """Every card of the ticket edits itself to the new state: each posted one by its
         message id (a reminder card leaves no stale Ambil behind), a queued one once it is out."""
         holder = await self._holder(session, ticket)
-        posted = await cards.posted(session, ticket.id)
+        allowed = await cards.places(session, ticket.id)  # never a revoked member's chat
+        posted = [
+            c for c in await cards.posted(session, ticket.id) if (c.upt_id, c.chat_id) in allowed
+        ]
         targets = [(c.upt_id, c.chat_id, c.message_id) for c in posted]
         done = {(c.upt_id, c.chat_id) for c in posted}
         targets += [
-            (upt_id, chat_id, None)
-            for upt_id, chat_id in await cards.places(session, ticket.id)
-            if (upt_id, chat_id) not in done
+            (upt_id, chat_id, None) for upt_id, chat_id in allowed if (upt_id, chat_id) not in done
         ]
         for upt_id, chat_id, message_id in targets:
             upt = await session.get_one(Upt, upt_id)
@@ -101,9 +105,32 @@ class Announcer:
         await cards.forget(session, stripped)
         await outbox.cancel_for(session, ticket.id, upt_ids)
 
+    async def strip_chat(self, session: AsyncSession, chat_id: int) -> int:
+        """Someone lost access: every card in their private chat loses the story and the
+        buttons and is forgotten. Returns how many."""
+        stripped = await cards.in_chat(session, chat_id)
+        for card in stripped:
+            ticket = await session.get_one(Ticket, card.ticket_id)
+            edit = Edit(notices.card_access_ended(ticket.case_number), card.message_id)
+            await self._about(session, ticket, card.upt_id, card.chat_id, edit, "card_strip")
+        await cards.forget(session, stripped)
+        return len(stripped)
+
+    async def leave_group(self, session: AsyncSession, upt: Upt, old: int) -> None:
+        """The unit moved to another group: the old group's cards lose the story and the
+        buttons, its open prompts are closed, and it is told once that it no longer serves."""
+        stripped = [c for c in await cards.in_chat(session, old) if c.upt_id == upt.id]
+        for card in stripped:
+            ticket = await session.get_one(Ticket, card.ticket_id)
+            edit = Edit(notices.card_moved(ticket.case_number), card.message_id)
+            await self._about(session, ticket, card.upt_id, card.chat_id, edit, "card_strip")
+        await cards.forget(session, stripped)
+        await prompts.close_in_chat(session, old)
+        await self.to_staff(session, old, notices.group_left(upt.name))
+
     async def tell_staff(self, session: AsyncSession, ticket: Ticket, reply: Reply) -> None:
         """A message for everyone holding the ticket, threaded under its card."""
-        relay = Send((Reply(reply.msgid, reply.params),), under_card=True)  # text only
+        relay = Send((Reply(reply.msgid, reply.params),), under_card=True, protect=True)
         for upt_id, chat_id in await cards.places(session, ticket.id):
             await self._about(session, ticket, upt_id, chat_id, relay, "relay")
 
@@ -115,6 +142,7 @@ class Announcer:
         chat_id: int,
         op: Op,
         purpose: str,
+        urgent: bool = False,
     ) -> None:
         """A message about the ticket for one of its units' chats (a group, or a member's
         private chat)."""
@@ -128,6 +156,7 @@ class Announcer:
             ticket_id=ticket.id,
             upt_id=upt_id,
             is_group=chat_id < 0,
+            urgent=urgent,
         )
 
     async def to_reporter(
@@ -159,6 +188,7 @@ class Announcer:
             op=Send((reply,)),
             purpose=purpose,
             locale=STAFF_LOCALE,
+            is_group=chat_id < 0,
         )
 
     async def prompt(

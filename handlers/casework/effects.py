@@ -88,8 +88,9 @@ class Effects:
                 return await self._redeem(a["token"])
             # --- changes that answer
             case "connect_group":
-                upt = await units.connect_group(s, int(a["upt_id"]), int(a["chat_id"]))
-                return EffectResult("connected", {"upt_name": upt.name, "upt_code": upt.code})
+                return await self._connect(int(a["upt_id"]), int(a["chat_id"]), a["admin"])
+            case "group_membership":
+                return await self._membership(int(a["chat_id"]), a["status"])
             case "claim":
                 holder = await cases.claim(s, await self._ticket(a), self._me.id)
                 return EffectResult("claimed", {"won": holder is None, "holder": holder or ""})
@@ -218,6 +219,43 @@ class Effects:
         actor = f"staff:{self._me.id}"
         await cases.move_to_unit(s, ticket, target.id, keep, actor, a["reason"])
         return EffectResult("rerouted", {"from_code": old.code, "to_code": target.code})
+
+    async def _connect(self, upt_id: int, chat: int, admin: bool | None) -> EffectResult:
+        """One group serves one unit; a unit moving to a new group leaves the old one."""
+        s = self.session
+        other = await units.group_owner(s, chat)
+        if other is not None and other.id != upt_id:
+            return EffectResult(
+                "connected", {"ok": False, "other_name": other.name, "other_code": other.code}
+            )
+        upt, old = await units.connect_group(s, upt_id, chat, admin)
+        if old is not None and old != chat:
+            await self.announcer.leave_group(s, upt, old)
+        return EffectResult("connected", {"ok": True, "upt_name": upt.name, "upt_code": upt.code})
+
+    async def _membership(self, chat: int, status: str) -> EffectResult:
+        upt = await units.group_owner(self.session, chat)
+        if upt is None:
+            return EffectResult("membership", {"found": False})
+        gone, admin = status in ("left", "kicked"), status in ("administrator", "creator")
+        same = not gone and upt.bot_admin is admin
+        if gone:
+            # Known at once: new cards go to the unit's members privately until it reconnects.
+            upt.telegram_chat_id, upt.bot_admin = None, None
+        else:
+            upt.bot_admin = admin
+        return EffectResult(
+            "membership",
+            {
+                "found": True,
+                "same": same,
+                "gone": gone,
+                "admin": admin,
+                "upt_id": upt.id,
+                "upt_name": upt.name,
+                "upt_code": upt.code,
+            },
+        )
 
 
 def _prompt(prompt: StaffPrompt | None) -> EffectResult:

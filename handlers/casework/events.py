@@ -8,7 +8,7 @@ from typing import Literal
 
 from flows.core import Reply
 
-EventKind = Literal["start_token", "connect", "button", "reply"]
+EventKind = Literal["start_token", "connect", "button", "reply", "membership"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,8 @@ class StaffEvent:
     message_id: int | None = None
     reply_to: int | None = None
     update_id: int | None = None
+    public: bool = False  # connect: the group has a public @username
+    bot_admin: bool | None = None  # connect: whether the bot is an admin there (None: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +32,7 @@ class Direct:
 
     chat_id: int
     reply: Reply
-    # Never set by the service any more: a ForceReply prompt goes through the outbox, which
-    # records its message id as it does a card's. Kept so the runtimes' senders keep working.
-    force_reply: bool = False
     reply_to: int | None = None
-    prompt_id: int | None = None  # see force_reply
     photo: str = ""  # a Telegram file_id: sent as a protected photo with the text as caption
 
 

@@ -26,7 +26,7 @@ from storage import conversations as convo_store
 from storage import prompts, staff
 from storage.crypto import Keys
 from storage.db import Database
-from storage.models import Staff
+from storage.models import Staff, Upt
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class StaffService:
     ) -> None:
         self.db, self.keys, self.renderer, self.announcer = db, keys, renderer, announcer
         self.bot_username = bot_username
+        self.bot_id = 0  # set at start-up from getMe: to ask Telegram about the bot in a group
         self.wake = wake
         self.locks = KeyedLocks()
 
@@ -99,14 +100,16 @@ class StaffService:
             prompt = await self._prompt(session, member, e)
         if e.update_id is not None and not await convo_store.claim_update(session, e.update_id):
             return None  # handled before: its work is committed
+        unit = await session.get(Upt, member.upt_id) if member else None
         state = casework.new_state(
-            me=_me(member),
+            me=_me(member, unit.telegram_chat_id if unit else None),
             actor=self._actor(member, e.user_id),
             anon=self._anon(e.user_id),
             chat=e.chat_id,
             user=e.user_id,
             bot=self.bot_username,
             prompt=prompt,
+            group={"public": e.public, "admin": e.bot_admin} if e.kind == "connect" else None,
         )
         out = casework.step(state, _input(e))
         return await Effects(session, self.keys, self.announcer, e, member).run(out)
@@ -137,11 +140,15 @@ class StaffService:
         return f"staff:{member.id}" if member else self._anon(user_id)
 
     def _anon(self, user_id: int) -> str:
-        # A stranger is named by a short keyed hash, never their Telegram id.
-        return f"unknown:{self.keys.chat_key(user_id)[:8]}"
+        # Someone who is not staff may be a reporter: not even a hash of their id is kept, as
+        # it would link their refused presses (and, after /hapus, them) to each other.
+        return NON_STAFF
 
 
-def _me(member: Staff | None) -> dict[str, Any] | None:
+NON_STAFF = "non-staff"
+
+
+def _me(member: Staff | None, group: int | None) -> dict[str, Any] | None:
     if member is None:
         return None
     return {
@@ -149,6 +156,7 @@ def _me(member: Staff | None) -> dict[str, Any] | None:
         "name": member.display_name,
         "role": member.role,
         "upt_id": member.upt_id,
+        "group": group,  # the unit's group: its buttons work there and in private chats only
     }
 
 
@@ -162,3 +170,5 @@ def _input(e: StaffEvent) -> Input:
             return Input.of_choice(e.text)
         case "reply":
             return Input.of_text(e.text)
+        case "membership":
+            return Input.of_command("membership", e.text)

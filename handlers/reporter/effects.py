@@ -8,6 +8,8 @@ opens that unit of work only for an effect that needs it.
 from __future__ import annotations
 
 import enum
+import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +20,7 @@ from flows import conversation, report_kept, report_questions
 from flows.casework import CLOSED
 from flows.codes import new_code
 from flows.core import N_, Effect, EffectResult, Reply, State
+from flows.daily import DAY, recent_reports
 from flows.place import PAGE_SIZE
 from handlers.casework.announce import Announcer, announce_new_ticket
 from handlers.rate_limit import RateLimiter
@@ -75,7 +78,11 @@ class ReporterEffects:
         status_limit: RateLimiter,
         announcer: Announcer | None,
         default_locale: str,
+        *,
+        reports_per_day: int = 5,
+        wall: Callable[[], float] = time.time,
     ) -> None:
+        self.reports_per_day, self.wall = reports_per_day, wall
         self.keys, self.places, self.store = keys, places, store
         self.status_limit, self.announcer = status_limit, announcer
         self.default_locale = default_locale
@@ -168,6 +175,12 @@ class ReporterEffects:
     @effect("submit_report", Need.WRITE)
     async def _submit(self, c: Call) -> EffectResult:
         assert c.session is not None
+        now = int(self.wall())
+        sent = recent_reports(c.state, now)
+        if len(sent) >= self.reports_per_day:
+            # Kept with the conversation, so a restart forgets nothing; the draft stays.
+            hours = max(1, math.ceil((sent[0] + DAY - now) / 3600))
+            return EffectResult("submit_limited", {"hours": hours})
         draft = c.args["draft"]
         a = draft["a"]
         where = a.get("place") or {}
@@ -205,6 +218,7 @@ class ReporterEffects:
                 "upt_name": done.upt_name,
                 "connected": done.connected,
                 "counsel": a.get("purpose") == "bicara" and not report_questions.is_urgent(a),
+                "sent_at": [*sent, now],
             },
         )
 
@@ -238,7 +252,9 @@ class ReporterEffects:
         """/hapus: this account is unlinked from its tickets, which stay with the UPT."""
         assert c.session is not None
         c.work.erased = True
-        ticket_ids = await followup.unlink_reporter(c.session, c.ref)
+        chat = c.work.chat_id
+        chat_key = self.keys.chat_key(chat) if chat is not None else None
+        ticket_ids = await followup.unlink_reporter(c.session, c.ref, chat_key)
         for ticket_id in ticket_ids:
             ticket = await c.session.get_one(Ticket, ticket_id)
             await self._tell_staff(c, ticket, N_("staff.reporter_erased"))

@@ -50,9 +50,12 @@ class Response:
     carries_code: bool = False
     # "Hapus percakapan": message ids of this private chat to delete, both sides, first.
     wipe: range | None = None
+    # Called with whether it arrived, when the sender answered None (still on its way).
+    on_late: Callable[[bool], Awaitable[None]] | None = None
 
 
-SendFn = Callable[[Response], Awaitable[bool]]
+# send(response) -> True: delivered; False: not; None: on its way (on_late tells how it ended)
+SendFn = Callable[[Response], Awaitable[bool | None]]
 
 
 class ReporterService:
@@ -64,6 +67,7 @@ class ReporterService:
         *,
         default_locale: str = "id",
         status_per_minute: int = 5,
+        reports_per_day: int = 5,
         clock: Callable[[], float] = time.monotonic,
         announcer: Announcer | None = None,
         wake: Callable[[], None] = lambda: None,
@@ -71,6 +75,8 @@ class ReporterService:
         self.db, self.keys, self.wake = db, keys, wake
         self.default_locale = default_locale
         self.locks = KeyedLocks()
+        # People whose fresh code is still on its way (waiting out a 429): not re-issued.
+        self._codes_in_transit: set[str] = set()
         self.store = open_store(db)
         self.effects = ReporterEffects(
             keys,
@@ -79,6 +85,7 @@ class ReporterService:
             RateLimiter(status_per_minute, 60.0, clock),
             announcer,
             default_locale,
+            reports_per_day=reports_per_day,
         )
 
     async def handle(self, inc: Incoming, send: SendFn) -> None:
@@ -93,19 +100,39 @@ class ReporterService:
                 return
             if work is None:
                 return
+            ticket = work.pending_ticket
             sent = await send(
                 Response(
                     work.replies,
                     work.locale or self.default_locale,
                     delete_input=work.delete_input,
-                    carries_code=work.pending_ticket is not None,
+                    carries_code=ticket is not None,
                     wipe=work.wipe,
+                    on_late=self._code_arrived(ref, ticket) if ticket is not None else None,
                 )
             )
-            if work.pending_ticket is not None and sent and work.state is not None:
+            if ticket is None or work.state is None:
+                return
+            if sent:
                 # The code reached the reporter: it no longer needs re-issuing. The lock is
                 # still held, so the state is as this update saved it.
                 await self.store.save_now(ref, dict(work.state, pending_code=None))
+            elif sent is None:
+                self._codes_in_transit.add(ref)
+
+    def _code_arrived(self, ref: str, ticket: int) -> Callable[[bool], Awaitable[None]]:
+        """What to do once a code that had to wait is delivered, or given up."""
+
+        async def arrived(delivered: bool) -> None:
+            self._codes_in_transit.discard(ref)
+            if not delivered:
+                return  # still pending: the person's next update re-issues it
+            async with self.locks.hold(ref):
+                state = (await self.store.peek(None, ref)).state
+                if state is not None and state.get("pending_code") == ticket:
+                    await self.store.save_now(ref, dict(state, pending_code=None))
+
+        return arrived
 
     async def _handle_with_retry(self, ref: str, inc: Incoming) -> Work | None:
         try:
@@ -123,8 +150,10 @@ class ReporterService:
         work = Work(chat_id=inc.chat_id)
         state = prepared(peeked.state, inc.language_code, inc.message_id)
         update = Update(self.db, self.store, inc.update_id, ref)
+        # A code still waiting out a 429 is on its way: not re-issued, and still pending.
+        in_transit = state.get("pending_code") if ref in self._codes_in_transit else None
         try:
-            if state.get("pending_code"):
+            if state.get("pending_code") and in_transit is None:
                 session = await update.transaction()
                 state = await self.effects.reissue_code(session, state, work)
             out = conversation.step(state, inc.input)
@@ -133,7 +162,7 @@ class ReporterService:
                 work.locale = state.get("locale")  # the goodbye still in their language
                 saved = await update.commit(None)
             else:
-                out.state["pending_code"] = work.pending_ticket
+                out.state["pending_code"] = work.pending_ticket or in_transit
                 work.locale = out.state.get("locale")
                 work.state = out.state
                 saved = await update.commit(out.state)

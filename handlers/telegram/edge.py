@@ -2,20 +2,29 @@
 (falling back to the reporter when staff say it is not theirs), else the reporter's service;
 replies go out through the client and a button press is acknowledged.
 
-Every Telegram runtime hands its updates to `TelegramEdge.handle` as plain dicts.
+Every Telegram runtime hands its updates to `TelegramEdge.handle` as plain dicts. Each
+person's updates run in their own lane, one after the other (lanes.py): handing one over
+returns at once, so a person who floods the bot, or whose chat Telegram slows down, holds up
+only themselves. Past `messages_per_minute`, or with a full lane, an update is not handled;
+the person is told once a minute, in their language, to slow down (their draft is kept).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
+from flows.core import N_, Reply
 from handlers.casework.service import StaffService
-from handlers.render import Renderer
+from handlers.rate_limit import RateLimiter
+from handlers.render import Renderer, plain
 from handlers.reporter.service import ReporterService
-from handlers.shell import plain as plain_text
 from handlers.telegram.client import BotApi
+from handlers.telegram.direct import DirectLine
 from handlers.telegram.events import (
     AckOnly,
     ForReporter,
@@ -23,9 +32,16 @@ from handlers.telegram.events import (
     Update,
     read_update,
 )
+from handlers.telegram.lanes import Lanes
+from handlers.telegram.messages import text_message
 from handlers.telegram.replies import reporter_sender, staff_sender
 
 log = logging.getLogger(__name__)
+
+
+TOO_FAST = N_("conv.too_fast")
+TOO_FAST_TOAST = N_("conv.too_fast_toast")
+TOLD_EVERY = 60.0  # seconds between two "slow down" messages to one person
 
 
 class TelegramEdge:
@@ -35,10 +51,26 @@ class TelegramEdge:
         renderer: Renderer,
         reporters: ReporterService,
         staff: StaffService | None = None,
+        *,
+        messages_per_minute: int = 30,
+        waiting_per_person: int = 8,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api, self.renderer = api, renderer
         self.reporters, self.staff = reporters, staff
+        self.line = DirectLine(api)
+        self.lanes = Lanes(waiting_per_person)
+        self._limit = RateLimiter(messages_per_minute, 60.0, clock)
+        self._told = RateLimiter(1, TOLD_EVERY, clock)
         self._staff_send = staff_sender(api, renderer)
+
+    @property
+    def busy(self) -> frozenset[asyncio.Task[None]]:
+        """Lanes and backlogs still working (tests wait for them; shutdown drains them)."""
+        return self.lanes.busy | self.line.busy
+
+    async def drain(self, seconds: float) -> None:
+        await self.lanes.drain(seconds)
 
     async def handle(self, update: Update) -> None:
         staff = self.staff
@@ -50,12 +82,22 @@ class TelegramEdge:
         if isinstance(routed, AckOnly):
             await self._ack(routed.callback_id)
             return
+        user_id, language = _person(routed)
+        who = f"u{user_id}"
+        if self._limit.check(who) or not await self.lanes.submit(who, lambda: self._run(routed)):
+            await self._slow_down(routed, who, language)
+
+    async def _run(self, routed: ForReporter | ForStaff) -> None:
         if isinstance(routed, ForStaff):
+            staff = self.staff
             assert staff is not None
-            result = await staff.handle(routed.event, self._staff_send)
+            event = routed.event
+            if event.kind == "connect":
+                event = dataclasses.replace(event, bot_admin=await self._bot_admin(event.chat_id))
+            result = await staff.handle(event, self._staff_send)
             if routed.callback_id:
                 toast = result.toast if result else None
-                text = plain_text(self.renderer.text(toast, "id")) if toast else None
+                text = plain(self.renderer.text(toast, "id")) if toast else None
                 await self._ack(routed.callback_id, text)
                 return
             if result is not None or routed.otherwise is None:
@@ -63,8 +105,34 @@ class TelegramEdge:
             routed = routed.otherwise
         await self._for_reporter(routed)
 
+    async def _bot_admin(self, chat_id: int) -> bool | None:
+        """Whether the bot may remove members in this group (None: Telegram did not say)."""
+        bot_id = self.staff.bot_id if self.staff else 0
+        if not bot_id:
+            return None
+        answer = await self.api.call("getChatMember", {"chat_id": chat_id, "user_id": bot_id})
+        if not answer.ok or not isinstance(answer.result, dict):
+            return None
+        return answer.result.get("status") in ("administrator", "creator")
+
+    async def _slow_down(self, routed: ForReporter | ForStaff, who: str, language: str) -> None:
+        """An update that will not be handled: its button stops spinning; the person hears,
+        at most once a minute, that they are going too fast. One call, never retried."""
+        locale = "en" if language.startswith("en") else "id"
+        callback_id = routed.callback_id
+        if callback_id:
+            await self._ack(callback_id, plain(self.renderer.text(Reply(TOO_FAST_TOAST), locale)))
+            return
+        chat_id = routed.chat_id if isinstance(routed, ForReporter) else routed.event.chat_id
+        if chat_id < 0 or self._told.check(who):
+            return  # never into a group; once a minute is enough
+        text = self.renderer.text(Reply(TOO_FAST), locale)
+        await self.api.call("sendMessage", text_message(chat_id, text))
+
     async def _for_reporter(self, routed: ForReporter) -> None:
-        send = reporter_sender(self.api, self.renderer, routed.chat_id, routed.input_message_id)
+        send = reporter_sender(
+            self.api, self.line, self.renderer, routed.chat_id, routed.input_message_id
+        )
         if not routed.callback_id:
             await self.reporters.handle(routed.incoming, send)
             return
@@ -80,3 +148,11 @@ class TelegramEdge:
         if text:
             payload["text"] = text
         await self.api.call("answerCallbackQuery", payload)  # a failure only leaves a spinner
+
+
+def _person(routed: ForReporter | ForStaff) -> tuple[int, str]:
+    """Who sent the update, and their app's language."""
+    if isinstance(routed, ForStaff):
+        language = routed.otherwise.incoming.language_code if routed.otherwise else None
+        return routed.event.user_id, language or ""
+    return routed.incoming.user_id, routed.incoming.language_code or ""

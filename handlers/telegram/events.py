@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flows.core import Input
+from flows.text import one_line
 from handlers.casework.events import StaffEvent
 from handlers.reporter.service import Incoming
 
 Update = Mapping[str, Any]
 
 # The update types the edge reads; a runtime asks Telegram for these only.
-UPDATE_TYPES = ("message", "callback_query")
+UPDATE_TYPES = ("message", "callback_query", "my_chat_member")
 STAFF_BUTTON = "s:"
 GROUP_CHATS = ("group", "supergroup")
 # The content a message can carry, in the order aiogram named a message's content type (an
@@ -134,6 +135,9 @@ def read_update(update: Update, *, staff: bool, bot_username: str = "") -> Route
     query = update.get("callback_query")
     if isinstance(query, Mapping):
         return _button(query, update_id, staff)
+    member = update.get("my_chat_member")
+    if isinstance(member, Mapping) and staff:
+        return _membership(member, update_id)
     return None  # edited messages, channel posts, …: not asked for, and not for the bot
 
 
@@ -196,8 +200,23 @@ def _group(
         return None
     reply_to = _int(replied.get("message_id")) if isinstance(replied, Mapping) else None
     message_id = _int(message.get("message_id"))
+    chat_info = message.get("chat")
+    public = isinstance(chat_info, Mapping) and bool(chat_info.get("username"))
     event = StaffEvent(
-        kind, user_id, _name(user), chat[0], chat[1], text, message_id, reply_to, update_id
+        kind, user_id, _name(user), chat[0], chat[1], text, message_id, reply_to, update_id, public
+    )
+    return ForStaff(event)
+
+
+def _membership(member: Update, update_id: int | None) -> Routed:
+    """The bot's own standing in a group changed: added, made admin, demoted, removed."""
+    chat, sender = _chat(member), _sender(member)
+    new = member.get("new_chat_member")
+    status = new.get("status") if isinstance(new, Mapping) else None
+    if chat is None or chat[1] not in GROUP_CHATS or sender is None or not isinstance(status, str):
+        return None
+    event = StaffEvent(
+        "membership", sender[0], _name(sender[1]), chat[0], chat[1], status, None, None, update_id
     )
     return ForStaff(event)
 
@@ -250,7 +269,7 @@ def _sender(event: Update) -> tuple[int, Update] | None:
 def _name(user: Update) -> str:
     # Staff are not anonymous; reporters' names are never read at all.
     parts = (user.get("first_name"), user.get("last_name"))
-    return " ".join(p for p in parts if isinstance(p, str) and p)[:120]
+    return one_line(" ".join(p for p in parts if isinstance(p, str) and p))[:120]
 
 
 def _int(value: object) -> int | None:

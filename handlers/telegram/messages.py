@@ -38,6 +38,7 @@ def text_message(
     *,
     reply_to: int | None = None,
     force_reply: bool = False,
+    protect: bool = False,
 ) -> Payload:
     """sendMessage: HTML, no link preview; inline buttons, or a prompt that forces a reply
     from the person it answers (selective: in a group, only them)."""
@@ -52,6 +53,8 @@ def text_message(
         payload["reply_markup"] = markup
     if reply_to:
         payload["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
+    if protect:
+        payload["protect_content"] = True  # case content: no forwarding, no saving
     return payload
 
 

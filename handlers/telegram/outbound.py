@@ -57,7 +57,12 @@ class TelegramOutbound:
             text = "\n\n".join(r.text for r in out)
             reply_to = op.reply_to or (due.card_message_id if op.under_card else None)
             payload = text_message(
-                chat, text, out[-1].buttons, reply_to=reply_to, force_reply=op.force_reply
+                chat,
+                text,
+                out[-1].buttons,
+                reply_to=reply_to,
+                force_reply=op.force_reply,
+                protect=op.protect,
             )
             return [Call("sendMessage", payload)]
         if isinstance(op, Edit):

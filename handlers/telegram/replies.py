@@ -9,7 +9,8 @@ from handlers.casework.events import Direct, SendDirect
 from handlers.render import Renderer
 from handlers.reporter.service import Response, SendFn
 from handlers.telegram.client import BotApi
-from handlers.telegram.messages import protected_photo, text_message
+from handlers.telegram.direct import DirectLine
+from handlers.telegram.messages import Payload, protected_photo, text_message
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +32,34 @@ async def wipe(api: BotApi, chat_id: int, ids: list[int]) -> None:
 
 
 def reporter_sender(
-    api: BotApi, renderer: Renderer, chat_id: int, input_message_id: int | None
+    api: BotApi, line: DirectLine, renderer: Renderer, chat_id: int, input_message_id: int | None
 ) -> SendFn:
-    async def send(response: Response) -> bool:
+    async def send(response: Response) -> bool | None:
+        calls: list[tuple[str, Payload]] = []
         # The code leaves the chat before the answer arrives, so it never sits there twice.
         if response.delete_input and input_message_id is not None:
-            payload = {"chat_id": chat_id, "message_id": input_message_id}
-            gone = await api.call("deleteMessage", payload)
-            if not gone.ok:  # too old, already gone: nothing to protect then
-                log.info("could not delete a message holding a code (%s)", gone.error[:60])
+            if line.owes(chat_id):  # in order, behind what the chat still waits for
+                calls.append(
+                    ("deleteMessage", {"chat_id": chat_id, "message_id": input_message_id})
+                )
+            else:
+                payload = {"chat_id": chat_id, "message_id": input_message_id}
+                gone = await api.call("deleteMessage", payload)
+                if not gone.ok:  # too old, already gone: nothing to protect then
+                    log.info("could not delete a message holding a code (%s)", gone.error[:60])
         if response.wipe is not None:
             await wipe(api, chat_id, list(response.wipe))
-        delivered = True
-        attempts = CODE_SEND_ATTEMPTS if response.carries_code else DIRECT_ATTEMPTS
         for reply in response.replies:
             out = renderer.render(reply, response.locale)
-            payload = text_message(chat_id, out.text, out.buttons)
-            delivered &= (await api.send("sendMessage", payload, attempts=attempts)).ok
-        return delivered
+            calls.append(("sendMessage", text_message(chat_id, out.text, out.buttons)))
+        code = response.carries_code
+        return await line.send(
+            chat_id,
+            calls,
+            attempts=CODE_SEND_ATTEMPTS if code else DIRECT_ATTEMPTS,
+            keep=code,
+            on_late=response.on_late,
+        )
 
     return send
 
@@ -61,12 +72,9 @@ def staff_sender(api: BotApi, renderer: Renderer) -> SendDirect:
             payload = protected_photo(direct.chat_id, direct.photo, out.text)
             answer = await api.send("sendPhoto", payload, attempts=DIRECT_ATTEMPTS)
         else:
+            # Everything staff are sent directly is about a case: protected.
             payload = text_message(
-                direct.chat_id,
-                out.text,
-                out.buttons,
-                reply_to=direct.reply_to,
-                force_reply=direct.force_reply,
+                direct.chat_id, out.text, out.buttons, reply_to=direct.reply_to, protect=True
             )
             answer = await api.send("sendMessage", payload, attempts=DIRECT_ATTEMPTS)
         return answer.message_id if answer.ok else None

@@ -104,7 +104,7 @@ async def put(
     chat_id: int,
     op: Op | str,
     *,
-    purpose: str = "notice",
+    purpose: str = "staff",  # a reporter's "notice" forgets its chat once sent
     ticket: tuple[int, int] | None = None,
     locale: str = "id",
 ) -> int:
@@ -304,6 +304,32 @@ async def test_a_row_that_cannot_be_read_fails_without_blocking_its_chat(
         ("failed", "unreadable send row"),
         ("sent", None),
     ]
+
+
+async def test_a_new_urgent_card_goes_before_new_normal_cards_but_nothing_else(
+    sqlite_db: Database, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
+) -> None:
+    """A flood of reports must not push a real urgent card minutes back (issue 12, item 5)."""
+    fake_api.group(GROUP)
+    ticket = await new_ticket(sqlite_db, keys)
+    for text in ("Biasa 1", "Biasa 2"):
+        await put(sqlite_db, keys, GROUP, Send((say(text),)), purpose="card", ticket=ticket)
+    await put(sqlite_db, keys, GROUP, "Catatan", purpose="relay", ticket=ticket)
+    await put(sqlite_db, keys, GROUP, Send((say("Biasa 3"),)), purpose="card", ticket=ticket)
+    async with sqlite_db.unit_of_work() as s:
+        await outbox.enqueue(
+            s,
+            keys,
+            chat_id=GROUP,
+            op=Send((say("MENDESAK"),)),
+            purpose="card",
+            is_group=True,
+            urgent=True,
+        )
+    clock = ManualClock()
+    await drain(DeliveryWorker(sqlite_db, keys, bot, RENDERER, clock=clock), sqlite_db, clock)
+    # The relay keeps its place; the urgent card overtakes only the normal card behind it.
+    assert texts(fake_api, GROUP) == ["Biasa 1", "Biasa 2", "Catatan", "MENDESAK", "Biasa 3"]
 
 
 # --------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from handlers.telegram.client import BotApi
 from storage import prompts, staff
 from storage.crypto import EncryptedJSON, EncryptedText, Keys
 from storage.db import Database
-from storage.migrate import current, upgrade
+from storage.migrate import SCHEMA_HEAD, alembic_config, current, upgrade
 from storage.models import OutboxMessage, StaffPrompt, TicketCard, Upt, utcnow
 from tests.bot.test_delivery import GROUP, RENDERER, ManualClock, bot, drain, new_ticket
 from tests.fakebot import FakeBotAPI
@@ -66,11 +66,15 @@ HTML = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
 async def test_rows_from_before_the_upgrade_are_delivered_as_written(
     kind: str, tmp_path: Any, keys: Keys, fake_api: FakeBotAPI, bot: BotApi
 ) -> None:
-    db, schema = await open_database(kind, tmp_path, keys, "0005")
+    # The ticket, unit and staff are made with today's models, then the schema goes back to
+    # 0005, where the rows are written as that version wrote them, and forward again.
+    db, schema = await open_database(kind, tmp_path, keys)
     try:
-        await _before_upgrade(db, keys)
+        ids = await _case(db, keys)
+        await _downgrade(db, "0005")
+        await _legacy_rows(db, keys, *ids)
         await upgrade(db.engine)
-        assert await current(db.engine) == "0006"
+        assert await current(db.engine) == SCHEMA_HEAD
 
         fake_api.group(GROUP)
         clock = ManualClock()
@@ -97,7 +101,8 @@ async def test_rows_from_before_the_upgrade_are_delivered_as_written(
         await close_database(db, schema)
 
 
-async def _before_upgrade(db: Database, keys: Keys) -> None:
+async def _case(db: Database, keys: Keys) -> tuple[int, int, int]:
+    """A ticket, its unit (with a group) and a staff prompt about it: their ids."""
     ticket_id, upt_id = await new_ticket(db, keys)
     async with db.unit_of_work() as s:
         await s.execute(update(Upt).where(Upt.id == upt_id).values(telegram_chat_id=GROUP))
@@ -106,6 +111,33 @@ async def _before_upgrade(db: Database, keys: Keys) -> None:
         member = await staff.redeem_invite(s, keys, token, STAFF_USER, "Rina")
         assert isinstance(member, staff.Staff)
         prompt = await prompts.open_prompt(s, member.id, ticket_id, GROUP, "reason", {})
+        return ticket_id, upt_id, prompt.id
+
+
+async def _downgrade(db: Database, revision: str) -> None:
+    from alembic import command
+
+    def run(sync_connection) -> None:  # type: ignore[no-untyped-def]
+        cfg = alembic_config()
+        cfg.attributes["connection"] = sync_connection
+        command.downgrade(cfg, revision)
+
+    async with db.engine.connect() as connection:
+        if db.is_sqlite:  # going back rebuilds tables, which their foreign keys would stop
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.commit()
+        async with connection.begin():
+            await connection.run_sync(run)
+        if db.is_sqlite:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await connection.commit()
+    assert await current(db.engine) == revision
+
+
+async def _legacy_rows(
+    db: Database, keys: Keys, ticket_id: int, upt_id: int, prompt_id: int
+) -> None:
+    async with db.unit_of_work() as s:
         keyboard = {"inline_keyboard": [[{"text": "Ambil", "callback_data": "s:claim:1"}]]}
         force = {"force_reply": True, "selective": True}
         replying = {
@@ -120,7 +152,7 @@ async def _before_upgrade(db: Database, keys: Keys) -> None:
             (
                 "sendMessage",
                 {"text": "Tulis alasannya", "reply_markup": force, "reply_parameters": replying}
-                | {"prompt_id": prompt.id},
+                | {"prompt_id": prompt_id},
                 "prompt",
                 {"ticket_id": ticket_id},
             ),

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from storage.models import Ticket
+from storage import staff as staff_store
+from storage.models import Staff, Ticket, TicketEvent
 from tests.handlers.test_reporting_e2e import report_until_summary
 from tests.handlers.test_staff_e2e import GROUP, group_message, until
 from tests.support import TEST_SECRET, RunningBot
@@ -97,3 +98,55 @@ async def test_invite_link_approve_revoke_and_audit(sqlite_bot: RunningBot, tmp_
     assert "\taudit\tstaff:" in trail.stdout and "\tclaim\t" in trail.stdout
     assert "\tevent\tsystem\tcreated\tbaru" in trail.stdout and "refused" in trail.stdout
     assert str(reporter.id) not in trail.stdout
+
+
+async def test_revoking_a_member_strips_their_cards_and_frees_what_they_held(
+    sqlite_bot: RunningBot, tmp_path: Path
+) -> None:
+    """A unit without a group: cards go to each member privately (issue 12, item 3)."""
+    api, db = sqlite_bot.api, sqlite_bot.db
+    async with db.unit_of_work() as s:
+        koor_token, _ = await staff_store.create_invite(
+            s, sqlite_bot.keys, "UPTD-PPA-35", "koordinator"
+        )
+        budi_token, _ = await staff_store.create_invite(
+            s, sqlite_bot.keys, "UPTD-PPA-35", "petugas"
+        )
+    koor, budi = api.user(8201, first_name="Rina"), api.user(8202, first_name="Budi")
+    await koor.ask(f"/start {koor_token}")
+    await budi.ask(f"/start {budi_token}")
+    [request] = await koor.replies(1)
+    await koor.tap("Setujui", n=0)
+    await budi.replies(1)  # approved
+    reporter = api.user(5559101)
+    await report_until_summary(reporter, "Masyarakat umum")
+    await reporter.tap("Kirim", n=2)
+    [koor_card] = await koor.replies(1)
+    [budi_card] = await budi.replies(1)
+    await budi.press("Ambil")
+    await until(lambda: "Dipegang: Budi" in budi_card.plain and "Dipegang: Budi" in koor_card.plain)
+
+    async with db.unit_of_work() as s:
+        member = (await s.scalars(select(Staff).where(Staff.display_name == "Budi"))).one()
+    revoked = await run_cli(tmp_path / "test.db", "staff", "revoke", str(member.id))
+    assert revoked.returncode == 0, revoked.stderr
+    assert "back to unclaimed: PPA-" in revoked.stdout
+
+    [told_budi] = await budi.replies(1)
+    assert "telah dicabut" in told_budi.plain and "PPA-" not in told_budi.plain
+    [told_koor] = await koor.replies(1)
+    assert "Akses Budi telah dicabut" in told_koor.plain and "(1)" in told_koor.plain
+    await until(lambda: "akses Anda ke laporan ini sudah berakhir" in budi_card.plain)
+    assert budi_card.buttons == [] and "MiChat" not in budi_card.plain
+    await until(lambda: "Dipegang: belum ada" in koor_card.plain)
+    assert ["Ambil"] in koor_card.buttons  # someone can take it again
+    async with db.unit_of_work() as s:
+        ticket = (await s.scalars(select(Ticket))).one()
+        kinds = [e.kind for e in await s.scalars(select(TicketEvent))]
+    assert ticket.claimed_by_id is None and "released" in kinds
+
+    edits = len(budi_card.edits)
+    await koor.press("Ambil")
+    await until(lambda: "Dipegang: Rina" in koor_card.plain)
+    await asyncio.sleep(0.5)
+    assert len(budi_card.edits) == edits  # nothing about the case reaches Budi any more

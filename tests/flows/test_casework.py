@@ -18,8 +18,9 @@ import pytest
 from flows import casework
 from flows.core import Effect, EffectResult, Input
 
-KOOR = {"id": 3, "name": "Rina Wati", "role": "koordinator", "upt_id": 2}
-PETUGAS = {"id": 4, "name": "Budi", "role": "petugas", "upt_id": 2}
+GROUP = -100123  # the unit's group, where a press in a group comes from unless a case says
+KOOR = {"id": 3, "name": "Rina Wati", "role": "koordinator", "upt_id": 2, "group": GROUP}
+PETUGAS = {"id": 4, "name": "Budi", "role": "petugas", "upt_id": 2, "group": GROUP}
 
 NEW = {
     "found": True,
@@ -62,6 +63,7 @@ class Case:
     me: dict[str, Any] | None = field(default_factory=lambda: KOOR)
     prompt: dict[str, Any] | None = None
     private: bool = False
+    group: dict[str, Any] | None = None  # /hubungkan: what the edge learnt of the group
 
 
 ANSWERS = {
@@ -72,6 +74,7 @@ ANSWERS = {
     "find_units": "units",
     "redeem_invite": "redeemed",
     "connect_group": "connected",
+    "group_membership": "membership",
     "claim": "claimed",
     "move_status": "moved",
     "reroute": "rerouted",
@@ -110,10 +113,11 @@ def transcript(case: Case) -> list[str]:
         me=case.me,
         actor=f"staff:{case.me['id']}" if case.me else "unknown:abcd1234",
         anon="unknown:abcd1234",
-        chat=user if case.private else -100123,
+        chat=user if case.private else GROUP,
         user=user,
         bot="lapor_ppa_bot",
         prompt=case.prompt,
+        group=case.group,
     )
     world = {k: list(v) if isinstance(v, list) else [v] for k, v in case.world.items()}
     out = casework.step(state, case.inp)
@@ -545,13 +549,72 @@ CASES = [
     Case(
         "/hubungkan by a koordinator",
         Input.of_command("hubungkan"),
-        {"connect_group": {"upt_name": "Jatim", "upt_code": "UPTD-PPA-35"}},
+        {"connect_group": {"ok": True, "upt_name": "Jatim", "upt_code": "UPTD-PPA-35"}},
         [
             "connect_group",
             "audit group_connected UPTD-PPA-35",
             "post_waiting",
             "say group.connected",
         ],
+        group={"public": False, "admin": True},
+    ),
+    Case(
+        "/hubungkan where the bot is not an admin: connected, with a warning",
+        Input.of_command("hubungkan"),
+        {"connect_group": {"ok": True, "upt_name": "Jatim", "upt_code": "UPTD-PPA-35"}},
+        [
+            "connect_group",
+            "audit group_connected UPTD-PPA-35",
+            "post_waiting",
+            "say group.connected",
+            "say group.not_admin",
+        ],
+        group={"public": False, "admin": False},
+    ),
+    Case(
+        "/hubungkan in a public group is refused",
+        Input.of_command("hubungkan"),
+        {},
+        ["audit connect_refused:public", "say group.public_refused"],
+        group={"public": True, "admin": True},
+    ),
+    Case(
+        "/hubungkan in a group that serves another unit is refused",
+        Input.of_command("hubungkan"),
+        {"connect_group": {"ok": False, "other_name": "Jateng", "other_code": "UPTD-PPA-33"}},
+        ["connect_group", "audit connect_refused:taken UPTD-PPA-33", "say group.serves_other"],
+        group={"public": False, "admin": True},
+    ),
+    Case(
+        "a press in a group the unit does not work in is refused before anything is read",
+        press("s:claim:7"),
+        {},
+        ["audit refused button 's:claim:7' outside the unit's group", "toast staff.not_allowed"],
+        me={**KOOR, "group": -100999},
+    ),
+    Case(
+        "the bot removed from a unit's group: its koordinators are told",
+        Input.of_command("membership", "kicked"),
+        {
+            "group_membership": {
+                "found": True,
+                "same": False,
+                "gone": True,
+                "admin": False,
+                "upt_id": 2,
+                "upt_name": "Jatim",
+                "upt_code": "UPTD-PPA-35",
+            }
+        },
+        ["group_membership", "audit group_lost UPTD-PPA-35", "tell_coordinators group.bot_removed"],
+        me=None,
+    ),
+    Case(
+        "the bot's standing changes in a group that serves no unit: nothing to do",
+        Input.of_command("membership", "member"),
+        {"group_membership": {"found": False}},
+        ["group_membership"],
+        me=None,
     ),
     Case(
         "/hubungkan by a petugas",
@@ -572,7 +635,7 @@ def test_the_state_stays_json_safe() -> None:
     """What the flow keeps between answers could be stored as it is."""
     import json
 
-    state = casework.new_state(me=KOOR, actor="staff:3", anon="unknown:x", chat=-1, user=1)
+    state = casework.new_state(me=KOOR, actor="staff:3", anon="unknown:x", chat=GROUP, user=1)
     out = casework.step(state, press("s:claim:7"))
     out = casework.step(out.state, EffectResult("case", NEW))
     assert json.loads(json.dumps(out.state)) == out.state
@@ -583,9 +646,11 @@ def test_the_card_shows_buttons_for_its_status() -> None:
         return [[c.msgid for c in row] for row in casework.card_buttons(7, status, **kw)]
 
     assert labels("baru")[0] == ["card.claim"]
-    assert labels("diterima") == [
+    assert labels("diterima", claimed=True) == [
         ["card.change_status", "card.ask_reporter"],
         ["card.forward", "card.note"],
     ]
+    # An open ticket nobody holds (its holder was revoked) can always be taken.
+    assert labels("asesmen", claimed=False)[0] == ["card.claim"]
     assert labels("selesai") == [] and labels("bukan_kewenangan") == []
     assert labels("selesai", more=True, images=2) == [["card.more"], ["card.open_images"]]

@@ -262,8 +262,8 @@ async def test_guru_bk_contact_is_their_choice_and_labelled(running_bot: Running
     assert f"Kontak Anda: {contact}" in summary.plain
     await act(guru, "tap", "summary.submit")
     card = await group_message(api, "Laporan PPA-")
-    assert f"Kontak Guru BK (ditulis sendiri, atas pilihannya): {contact}" in card.plain
-    assert "Sekolah: SMP Negeri 9 Contoh" in card.plain
+    assert f"Kontak Guru BK (ditulis sendiri, atas pilihannya): “{contact}”" in card.plain
+    assert "Sekolah: “SMP Negeri 9 Contoh”" in card.plain
     assert "Siswa tahu/setuju: Tahu dan setuju" in card.plain
     # The one exception to the identity scan is the contact they typed themselves.
     assert_no_reporter_identity(api, guru, GROUP, allowed=contact)

@@ -312,7 +312,8 @@ class Recorder:
     def _handling(self) -> set[asyncio.Task[Any]]:
         if self.bot is None:
             return set()
-        return set(getattr(self.bot.runtime.runtime, "in_flight", ()))
+        runtime = self.bot.runtime
+        return set(getattr(runtime.runtime, "in_flight", ())) | set(runtime.edge.busy)
 
     async def _owed(self) -> int:
         if self.bot is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from handlers.i18n import Catalogs
-from handlers.shell import plain
+from handlers.render import plain
 from tests.fakebot import BotMessage, FakeUser
 
 CATALOGS = Catalogs("id")

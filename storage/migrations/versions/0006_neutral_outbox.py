@@ -1,6 +1,7 @@
 """A channel-neutral outbox: a row keeps an operation (send a reply, edit, delete, …) for a
 channel and a locale, rendered when it is sent. Rows written before keep their Bot API method
-and parameters as kind "bot_api" and are still delivered as they are.
+and parameters as kind "bot_api" and are still delivered as they are. A new urgent card may go
+before new normal cards to the same chat (`priority`).
 
 Revision ID: 0006
 Revises: 0005
@@ -28,6 +29,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("locale", sa.String(length=10), nullable=False, server_default="id")
         )
+        batch_op.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
         batch_op.alter_column("method", existing_type=sa.String(length=30), nullable=True)
 
 
@@ -36,6 +38,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM outbox WHERE kind <> 'bot_api'")
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.alter_column("method", existing_type=sa.String(length=30), nullable=False)
+        batch_op.drop_column("priority")
         batch_op.drop_column("locale")
         batch_op.drop_column("channel")
         batch_op.drop_column("kind")
