@@ -109,6 +109,7 @@ class TelegramBot:
             app.service,
             app.staff,
             messages_per_minute=app.settings.messages_per_minute,
+            concurrency=POLLING_CONCURRENCY,
         )
         self._stop = asyncio.Event()
         self._stopping: asyncio.Task[None] | None = None

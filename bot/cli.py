@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -35,6 +36,10 @@ def _configure_logging(level: str) -> None:
     )
     # aiogram logs every update id at INFO; ids are not for logs.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # At DEBUG the SQLite driver logs each call with its arguments (hashed reporter refs, chat
+    # keys, ciphertext): never, whatever the level. SQLAlchemy already hides parameters.
+    for driver in ("aiosqlite", "asyncpg"):
+        logging.getLogger(driver).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def _database(settings: Settings):  # type: ignore[no-untyped-def]
@@ -216,7 +221,10 @@ def _env_init(path: Path) -> None:
     ):
         return
     key = secrets.token_urlsafe(48)
-    with path.open("a") as f:
+    # The key reads every stored report: only its owner may read the file.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.chmod(path, 0o600)
+    with os.fdopen(fd, "a") as f:
         if text and not text.endswith("\n"):
             f.write("\n")
         f.write(f"SECRET_KEY={key}\n")

@@ -30,6 +30,21 @@ async def in_chat(session: AsyncSession, chat_id: int) -> list[TicketCard]:
     )
 
 
+async def reached_someone(
+    session: AsyncSession, ticket_id: int, upt_id: int, failed_row: int
+) -> bool:
+    """A unit without a group: did any other member get the ticket's card, or may they still?"""
+    if await posted(session, ticket_id, [upt_id]):
+        return True
+    owed = await session.scalar(
+        _queued(ticket_id=ticket_id, upt_id=upt_id)
+        .where(OutboxMessage.id != failed_row)
+        .with_only_columns(OutboxMessage.id)
+        .limit(1)
+    )
+    return owed is not None
+
+
 def _queued(
     ticket_id: int | None = None, upt_id: int | None = None
 ) -> Select[tuple[OutboxMessage]]:

@@ -73,6 +73,8 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_number: Mapped[str] = mapped_column(String(32), unique=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # A re-issued code not yet known to have arrived: both work until it is confirmed.
+    code_hash_next: Mapped[str | None] = mapped_column(String(64), unique=True)
     # One draft makes at most one ticket, however often Kirim arrives.
     draft_key: Mapped[str] = mapped_column(String(40), unique=True)
     reporter_role: Mapped[str] = mapped_column(String(20))

@@ -292,10 +292,29 @@ async def cancel_for(session: AsyncSession, ticket_id: int, upt_ids: set[int]) -
             OutboxMessage.ticket_id == ticket_id,
             OutboxMessage.upt_id.in_(upt_ids),
             OutboxMessage.status == "pending",
-            OutboxMessage.purpose.in_(("card", "card_edit", "relay")),
+            OutboxMessage.purpose.in_(("card", "card_edit", "relay", "story")),
         )
         .values(status="cancelled", payload={}, error="re-routed")
     )
+
+
+async def shown_about(
+    session: AsyncSession, ticket_id: int, upt_ids: set[int]
+) -> list[tuple[int, int]]:
+    """(chat, message) of what these units' chats were shown about the ticket besides its
+    card: the whole story, relayed answers and notes."""
+    if not upt_ids:
+        return []
+    rows = await session.execute(
+        select(OutboxMessage.chat_id, OutboxMessage.result_message_id).where(
+            OutboxMessage.ticket_id == ticket_id,
+            OutboxMessage.upt_id.in_(upt_ids),
+            OutboxMessage.status == "sent",
+            OutboxMessage.purpose.in_(("relay", "story")),
+            OutboxMessage.result_message_id.is_not(None),
+        )
+    )
+    return [(int(chat), int(message)) for chat, message in rows.all()]
 
 
 async def pending_count(session: AsyncSession) -> int:

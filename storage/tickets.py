@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.case_numbers import case_prefix, next_case_number
@@ -127,11 +127,31 @@ async def submit(
     return Submitted(ticket, target.upt, target.connected)
 
 
-async def replace_code(session: AsyncSession, ticket_id: int, code_hash: str) -> str:
-    """Give a ticket a fresh code (the first never reached the reporter); returns its case."""
+async def offer_code(session: AsyncSession, ticket_id: int, code_hash: str) -> str:
+    """A fresh code for a ticket whose code may not have reached the reporter; the one they
+    may hold keeps working until the fresh one is known to have arrived. Returns the case."""
     ticket = await session.get_one(Ticket, ticket_id)
-    ticket.code_hash = code_hash
+    ticket.code_hash_next = code_hash
     return ticket.case_number
+
+
+async def confirm_code(session: AsyncSession, ticket_id: int, code_hash: str | None = None) -> None:
+    """The reporter has a code of this ticket (`code_hash`, or the re-issued one when not
+    given): it is the ticket's code from now on, and the other stops working."""
+    ticket = await session.get_one(Ticket, ticket_id)
+    chosen = code_hash or ticket.code_hash_next
+    if chosen is not None:
+        ticket.code_hash, ticket.code_hash_next = chosen, None
+
+
+async def holds_code(session: AsyncSession, ticket_id: int, code_hash: str) -> bool:
+    ticket = await session.get_one(Ticket, ticket_id)
+    return code_hash in (ticket.code_hash, ticket.code_hash_next)
+
+
+def _code_is(code: Any) -> Any:
+    """A ticket's code, or its re-issued one while that is not known to have arrived."""
+    return or_(Ticket.code_hash == code, Ticket.code_hash_next == code)
 
 
 _STATUS = select(
@@ -151,7 +171,7 @@ def _view(row: Any) -> StatusView:
 
 
 async def status_by_code(session: AsyncSession, code_hash: str) -> StatusView | None:
-    row = (await session.execute(_STATUS.where(Ticket.code_hash == code_hash))).first()
+    row = (await session.execute(_STATUS.where(_code_is(code_hash)))).first()
     return None if row is None else _view(row)
 
 
@@ -163,9 +183,7 @@ _UNSHOWN = exists().where(
     TicketMessage.kind == "question",
     TicketMessage.shown_at.is_(None),
 )
-STATUS_NOW_QUERY = _STATUS.add_columns(_UNSHOWN.label("unshown")).where(
-    Ticket.code_hash == bindparam("code")
-)
+STATUS_NOW_QUERY = _STATUS.add_columns(_UNSHOWN.label("unshown")).where(_code_is(bindparam("code")))
 STATUS_NOW = for_asyncpg(STATUS_NOW_QUERY)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from flows import report_kept
 from flows.casework import notices, onboarding, prompts
 from flows.casework.card import status_picker
-from flows.casework.chain import NEEDS_REASON, STATUS_LABELS, next_statuses
+from flows.casework.chain import CLOSED, NEEDS_REASON, STATUS_LABELS, next_statuses
 from flows.casework.effects import audit, do, me, need, refuse, say, toast
 from flows.casework.keys import key, parse_key
 from flows.casework.status import move, tell_reporter
@@ -70,6 +70,8 @@ def on_case(out: Outcome, r: EffectResult) -> None:
                 prompts.open_prompt(out, c, "question", _ask(out, c, N_("staff.ask_question")))
         case "note":
             prompts.open_prompt(out, c, "note", _ask(out, c, N_("staff.ask_note")))
+        case "fwd" if c["status"] in CLOSED:
+            refuse(out, c["id"], "fwd on a closed ticket")  # a closed case stays where it is
         case "fwd":
             prompts.open_prompt(out, c, "reroute", _ask(out, c, N_("staff.ask_destination")))
         case "img" | "imgok":
@@ -160,14 +162,16 @@ def _images(out: Outcome, c: dict[str, Any], action: str) -> None:
 
 
 def _more(out: Outcome, c: dict[str, Any]) -> None:
+    """The whole story (and all the evidence), under the pressed card. Through the outbox, so
+    its message is known and taken back if the ticket leaves the unit."""
     narrative = c["narrative"] or Msg(N_("card.no_narrative"))
-    say(
-        out,
-        Reply(N_("card.full_narrative"), {"case_number": c["case_number"], "narrative": narrative}),
-        reply_to=True,
-    )
+    story = [
+        Reply(N_("card.full_narrative"), {"case_number": c["case_number"], "narrative": narrative})
+    ]
     details = c["details"] or {}
     if details.get("evidence"):
         items = report_kept.full_evidence(details)
-        full = Reply(N_("card.full_evidence"), {"case_number": c["case_number"], "items": items})
-        say(out, full, reply_to=True)
+        story.append(
+            Reply(N_("card.full_evidence"), {"case_number": c["case_number"], "items": items})
+        )
+    do(out, "post_story", ticket_id=c["id"], replies=story)

@@ -47,6 +47,13 @@ def on_case(out: Outcome, r: EffectResult) -> None:
         audit(out, "refused", p["ticket_id"], f"{p['step']} after losing the ticket")
         say(out, Reply(N_("staff.not_allowed")))
         return
+    if p["step"] == "question" and c["followup_stopped"]:
+        # The reporter stopped (or erased themselves) after the prompt was opened: the
+        # question is not kept for someone who asked to hear nothing more.
+        do(out, "save_prompt", prompt_id=p["id"], data=p["data"], done=True)
+        audit(out, "refused", p["ticket_id"], "question after the reporter stopped")
+        say(out, Reply(N_("staff.question_not_sent")), reply_to=True)
+        return
     out.state["case"] = c
     data = {**p["data"], "text": text}
     do(out, "save_prompt", prompt_id=p["id"], data=data, done=p["step"] in CLOSES)
@@ -73,7 +80,7 @@ def on_case(out: Outcome, r: EffectResult) -> None:
 def _question(out: Outcome, c: dict[str, Any], text: str) -> None:
     do(out, "add_message", ticket_id=c["id"], kind="question", text=text)
     audit(out, "question", c["id"])
-    if not c["reachable"] or c["followup_stopped"]:
+    if not c["reachable"]:
         say(out, Reply(N_("staff.question_waits")), reply_to=True)  # shown at their /status
         return
     asked = notices.question(c["id"], c["case_number"], text, Stamp(c["created_at"], c["timezone"]))

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows import casework, report_kept
 from flows.casework import STATUS_LABELS, notices
 from flows.core import N_, Msg, Param, Reply, Stamp
-from flows.outbound import Edit, Op, Send
+from flows.outbound import Delete, Edit, Op, Send
 from flows.report_questions import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
 from flows.text import clean
 from storage import cards, outbox, owners, prompts, staff, units
@@ -104,6 +104,25 @@ class Announcer:
             await self._about(session, ticket, card.upt_id, card.chat_id, edit, "card_strip")
         await cards.forget(session, stripped)
         await outbox.cancel_for(session, ticket.id, upt_ids)
+        # What the units were shown besides the card (the whole story, relayed answers and
+        # notes) is taken back too.
+        for chat_id, message_id in await outbox.shown_about(session, ticket.id, upt_ids):
+            await self._about_chat(session, ticket, chat_id, Delete(message_id))
+
+    async def post_story(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        upt_id: int,
+        chat_id: int,
+        replies: list[Reply],
+        reply_to: int | None,
+    ) -> None:
+        """The whole story, answering the card it was asked for; each message is recorded, so
+        it can be taken back should the ticket leave the unit."""
+        for reply in replies:
+            story = Send((reply,), reply_to=reply_to, protect=True)
+            await self._about(session, ticket, upt_id, chat_id, story, "story")
 
     async def strip_chat(self, session: AsyncSession, chat_id: int) -> int:
         """Someone lost access: every card in their private chat loses the story and the
@@ -133,6 +152,21 @@ class Announcer:
         relay = Send((Reply(reply.msgid, reply.params),), under_card=True, protect=True)
         for upt_id, chat_id in await cards.places(session, ticket.id):
             await self._about(session, ticket, upt_id, chat_id, relay, "relay")
+
+    async def _about_chat(
+        self, session: AsyncSession, ticket: Ticket, chat_id: int, op: Op
+    ) -> None:
+        """Housekeeping in a chat that no longer holds the ticket (no unit: never cancelled)."""
+        await outbox.enqueue(
+            session,
+            self.keys,
+            chat_id=chat_id,
+            op=op,
+            purpose="takeback",
+            locale=STAFF_LOCALE,
+            ticket_id=ticket.id,
+            is_group=chat_id < 0,
+        )
 
     async def _about(
         self,
@@ -246,6 +280,8 @@ async def delivery_failed(session: AsyncSession, announcer: Announcer, row: Outb
         return
     if not await owners.owns(session, row.upt_id, ticket.id):
         return
+    if not row.is_group and await cards.reached_someone(session, ticket.id, row.upt_id, row.id):
+        return  # one member blocked the bot; the unit is reached through the others
     failed = await session.get_one(Upt, row.upt_id)
     backup = await units.next_level(session, failed)
     if backup is None or await owners.owns(session, backup.id, ticket.id):

@@ -78,7 +78,10 @@ class Effects:
                 return _prompt(await prompts.get(s, int(a["prompt_id"])))
             case "load_unit":
                 upt = await s.get(Upt, int(a["upt_id"]))
-                found = {"found": True, "id": upt.id, "name": upt.name} if upt else {"found": False}
+                usable = upt is not None and upt.active  # a deactivated unit receives nothing
+                found = (
+                    {"found": True, "id": upt.id, "name": upt.name} if usable else {"found": False}
+                )
                 return EffectResult("unit", found)
             case "find_units":
                 places = self.announcer.places.search(a["text"], limit=4)
@@ -108,6 +111,11 @@ class Effects:
             case "record_status":
                 ticket = await self._ticket(a)
                 cases.record_status(s, ticket, a["status"], f"staff:{self._me.id}")
+            case "post_story":
+                e = self.event
+                await self.announcer.post_story(
+                    s, await self._ticket(a), self._me.upt_id, e.chat_id, a["replies"], e.message_id
+                )
             case "refresh_cards":
                 await self.announcer.refresh_cards(s, await self._ticket(a))
             case "post_cards":

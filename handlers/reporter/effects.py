@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows import conversation, report_kept, report_questions
 from flows.casework import CLOSED
-from flows.codes import new_code
+from flows.codes import new_code, parse_code
 from flows.core import N_, Effect, EffectResult, Reply, State
 from flows.daily import DAY, recent_reports
 from flows.place import PAGE_SIZE
@@ -96,12 +96,22 @@ class ReporterEffects:
         session = await update.transaction() if need is Need.WRITE else update.session
         return await handler(self, Call(effect.args, update, session, work, state, message_id))
 
-    async def reissue_code(self, session: AsyncSession, state: State, work: Work) -> State:
-        """The last code never reached the reporter: give that ticket a fresh one."""
-        code = new_code()
+    async def reissue_code(
+        self, session: AsyncSession, state: State, work: Work, typed: str
+    ) -> State:
+        """The last code was sent, but its arrival was never recorded. A code of that ticket
+        typed back proves it arrived; otherwise the ticket is offered a fresh one, and the
+        code the reporter may hold keeps working until the fresh one is known to arrive."""
         ticket_id = int(state["pending_code"])
-        case_number = await tickets.replace_code(session, ticket_id, self.keys.code_hash(code))
-        work.pending_ticket = ticket_id
+        shown = parse_code(typed.strip()) if typed else None
+        if isinstance(shown, str):
+            shown_hash = self.keys.code_hash(shown)
+            if await tickets.holds_code(session, ticket_id, shown_hash):
+                await tickets.confirm_code(session, ticket_id, shown_hash)
+                return dict(state, pending_code=None)
+        code = new_code()
+        case_number = await tickets.offer_code(session, ticket_id, self.keys.code_hash(code))
+        work.pending_ticket, work.reissued = ticket_id, True
         out = conversation.step(
             state, EffectResult("code_reissued", {"code": code, "case_number": case_number})
         )

@@ -16,11 +16,13 @@ from sqlalchemy.exc import IntegrityError
 
 from flows import conversation
 from flows.core import N_, Input, Outcome, Reply, State
+from flows.outbound import CODE_PARAM
 from handlers.casework.announce import Announcer
 from handlers.locks import KeyedLocks
 from handlers.rate_limit import RateLimiter
 from handlers.reporter.effects import ReporterEffects
 from handlers.reporter.update import Update, Work
+from storage import tickets
 from storage.conversations import AlreadyHandled, open_store
 from storage.crypto import Keys
 from storage.db import Database
@@ -100,27 +102,44 @@ class ReporterService:
                 return
             if work is None:
                 return
-            ticket = work.pending_ticket
+            ticket, locale = work.pending_ticket, work.locale or self.default_locale
+            if ticket is None:
+                await send(
+                    Response(work.replies, locale, delete_input=work.delete_input, wipe=work.wipe)
+                )
+                return
+            # The code goes first and its arrival is recorded at once, before anything else is
+            # sent: a crash can only fall between Telegram's answer and that record.
+            cut = _after_code(work.replies)
             sent = await send(
                 Response(
-                    work.replies,
-                    work.locale or self.default_locale,
+                    work.replies[:cut],
+                    locale,
                     delete_input=work.delete_input,
-                    carries_code=ticket is not None,
+                    carries_code=True,
                     wipe=work.wipe,
-                    on_late=self._code_arrived(ref, ticket) if ticket is not None else None,
+                    on_late=self._code_arrived(ref, ticket, work.reissued),
                 )
             )
-            if ticket is None or work.state is None:
-                return
-            if sent:
-                # The code reached the reporter: it no longer needs re-issuing. The lock is
-                # still held, so the state is as this update saved it.
-                await self.store.save_now(ref, dict(work.state, pending_code=None))
+            if sent and work.state is not None:
+                # The lock is still held, so the state is as this update saved it.
+                await self._code_delivered(ref, ticket, work.reissued, work.state)
             elif sent is None:
                 self._codes_in_transit.add(ref)
+            if work.replies[cut:]:
+                await send(Response(work.replies[cut:], locale))
 
-    def _code_arrived(self, ref: str, ticket: int) -> Callable[[bool], Awaitable[None]]:
+    async def _code_delivered(self, ref: str, ticket: int, reissued: bool, state: State) -> None:
+        """The code reached the reporter: it no longer needs re-issuing, and a re-issued one
+        is from now on the ticket's only code."""
+        if reissued:
+            async with self.db.unit_of_work() as session:
+                await tickets.confirm_code(session, ticket)
+        await self.store.save_now(ref, dict(state, pending_code=None))
+
+    def _code_arrived(
+        self, ref: str, ticket: int, reissued: bool
+    ) -> Callable[[bool], Awaitable[None]]:
         """What to do once a code that had to wait is delivered, or given up."""
 
         async def arrived(delivered: bool) -> None:
@@ -130,7 +149,7 @@ class ReporterService:
             async with self.locks.hold(ref):
                 state = (await self.store.peek(None, ref)).state
                 if state is not None and state.get("pending_code") == ticket:
-                    await self.store.save_now(ref, dict(state, pending_code=None))
+                    await self._code_delivered(ref, ticket, reissued, state)
 
         return arrived
 
@@ -155,7 +174,7 @@ class ReporterService:
         try:
             if state.get("pending_code") and in_transit is None:
                 session = await update.transaction()
-                state = await self.effects.reissue_code(session, state, work)
+                state = await self.effects.reissue_code(session, state, work, inc.input.text)
             out = conversation.step(state, inc.input)
             out = await self._run_effects(update, out, work, inc)
             if work.erased:
@@ -193,6 +212,12 @@ class ReporterService:
                     work.replies += step.replies
                     out = Outcome(step.state, out.replies, out.effects + step.effects)
         raise RuntimeError("flow kept requesting effects")
+
+
+def _after_code(replies: list[Reply]) -> int:
+    """Where the replies after the one carrying the code begin."""
+    carrying = [i for i, r in enumerate(replies) if CODE_PARAM in r.params]
+    return carrying[-1] + 1 if carrying else len(replies)
 
 
 def prepared(state: State | None, language_code: str | None, message_id: int | None) -> State:

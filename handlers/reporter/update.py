@@ -30,6 +30,7 @@ class Work:
     replies: list[Reply] = field(default_factory=list)
     delete_input: bool = False
     pending_ticket: int | None = None  # a fresh code was issued for this ticket
+    reissued: bool = False  # ... a re-issued one: confirmed on the ticket once it arrives
     chat_id: int | None = None
     locale: str | None = None
     erased: bool = False

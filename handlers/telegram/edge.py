@@ -54,12 +54,13 @@ class TelegramEdge:
         *,
         messages_per_minute: int = 30,
         waiting_per_person: int = 8,
+        concurrency: int = 24,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api, self.renderer = api, renderer
         self.reporters, self.staff = reporters, staff
         self.line = DirectLine(api)
-        self.lanes = Lanes(waiting_per_person)
+        self.lanes = Lanes(waiting_per_person, concurrency, total=concurrency * 4)
         self._limit = RateLimiter(messages_per_minute, 60.0, clock)
         self._told = RateLimiter(1, TOLD_EVERY, clock)
         self._staff_send = staff_sender(api, renderer)

@@ -4,7 +4,8 @@ after the other, each lane on its own task.
 A runtime hands an update over and is free at once, so one person whose updates are slow (a
 429 on their chat, a burst of forty messages) holds only their own lane, never the runtime's
 slots that everyone else's updates need. A lane holds at most `waiting` updates beyond the
-one being handled; the excess is refused (the edge answers it once, politely). All lanes
+one being handled; the excess is refused (the edge answers it once, politely). At most
+`running` updates are handled at once (the database pool is sized for it), and all lanes
 together hold at most `total` waiting updates: past that, handing over waits, so a runtime
 stops taking updates from Telegram instead of piling them up in memory.
 """
@@ -22,8 +23,9 @@ Job = Callable[[], Awaitable[None]]
 
 
 class Lanes:
-    def __init__(self, waiting: int = 8, total: int = 2000) -> None:
+    def __init__(self, waiting: int = 8, running: int = 24, total: int = 96) -> None:
         self.waiting, self.total = waiting, total
+        self._running = asyncio.Semaphore(running)
         self._lanes: dict[str, deque[Job]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued = 0
@@ -60,7 +62,8 @@ class Lanes:
                     async with self._room:
                         self._room.notify_all()
                 try:
-                    await job()
+                    async with self._running:
+                        await job()
                 except Exception as error:  # noqa: BLE001 - one update's failure is not fatal
                     log.error("an update failed (%s)", type(error).__name__, exc_info=True)
         finally:

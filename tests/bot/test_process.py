@@ -77,6 +77,7 @@ def test_env_init_generates_a_key_once(tmp_path: Path) -> None:
     assert "generated a new SECRET_KEY" in first.stdout and second.stdout == ""
     assert (tmp_path / ".env").read_text().strip() == key_line
     assert len(key_line.removeprefix("SECRET_KEY=")) >= 32
+    assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600  # the key reads every report
 
 
 class BotProcess:
@@ -244,3 +245,25 @@ def test_directory_import_list_and_pending(tmp_path: Path) -> None:
     listed = cli(tmp_path, "upt", "list").stdout
     assert "UPTD-PPA-3515\tkabkota\t35.15\tAsia/Jakarta\tnot connected" in listed
     assert cli(tmp_path, "upt", "pending").stdout.startswith("no tickets are waiting")
+
+
+def test_debug_logging_never_shows_the_database_drivers_arguments() -> None:
+    """At LOG_LEVEL=DEBUG the SQLite driver would log every call with its arguments (hashed
+    reporter refs, chat keys): its logger stays at INFO (issue 12, item 8)."""
+    import logging
+
+    from bot.cli import _configure_logging
+
+    root = logging.getLogger()
+    before = root.level
+    drivers = [logging.getLogger(name) for name in ("aiosqlite", "asyncpg")]
+    try:
+        root.setLevel(logging.DEBUG)  # as LOG_LEVEL=DEBUG leaves it (pytest owns the handlers)
+        for driver in drivers:
+            driver.setLevel(logging.NOTSET)
+        assert logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)  # without the fix
+        _configure_logging("DEBUG")
+        assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("asyncpg").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(before)

@@ -150,3 +150,41 @@ async def test_revoking_a_member_strips_their_cards_and_frees_what_they_held(
     await until(lambda: "Dipegang: Rina" in koor_card.plain)
     await asyncio.sleep(0.5)
     assert len(budi_card.edits) == edits  # nothing about the case reaches Budi any more
+
+
+async def test_one_member_who_blocked_the_bot_does_not_make_the_card_undeliverable(
+    sqlite_bot: RunningBot,
+) -> None:
+    """A unit without a group reaches its members privately (issue 12, item 8)."""
+    api, db = sqlite_bot.api, sqlite_bot.db
+    async with db.unit_of_work() as s:
+        koor_token, _ = await staff_store.create_invite(
+            s, sqlite_bot.keys, "UPTD-PPA-35", "koordinator"
+        )
+        budi_token, _ = await staff_store.create_invite(
+            s, sqlite_bot.keys, "UPTD-PPA-35", "petugas"
+        )
+    koor, budi = api.user(8301, first_name="Rina"), api.user(8302, first_name="Budi")
+    await koor.ask(f"/start {koor_token}")
+    await budi.ask(f"/start {budi_token}")
+    await koor.replies(1)
+    await koor.tap("Setujui", n=0)
+    await budi.replies(1)
+    budi.blocked = True
+    reporter = api.user(5559201)
+    await report_until_summary(reporter, "Masyarakat umum")
+    await reporter.tap("Kirim", n=2)
+    [card] = await koor.replies(1)
+    assert "Laporan PPA-" in card.plain
+
+    async def failed() -> list[str]:
+        async with db.unit_of_work() as s:
+            return [e.kind for e in await s.scalars(select(TicketEvent))]
+
+    for _ in range(100):
+        if "delivery_failed" in await failed():
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    kinds = await failed()
+    assert "delivery_failed" in kinds and "escalated" not in kinds  # still with Jawa Timur

@@ -104,6 +104,8 @@ def line(e: Effect) -> str:
             return f"{e.name} {a['status']}"
         case "add_message":
             return f"add_message {a['kind']}"
+        case "post_story":
+            return "post_story " + "+".join(r.msgid for r in a["replies"])
     return e.name
 
 
@@ -340,6 +342,24 @@ CASES = [
         prompt={"id": 13, "step": "question", "ticket_id": 7, "data": {}},
     ),
     Case(
+        "a question typed after the reporter stopped or erased themselves is not sent or kept",
+        Input.of_text("Kelas berapa?"),
+        {"load_case": STOPPED},
+        [
+            "load_case",
+            "save_prompt {} done",
+            "audit refused question after the reporter stopped",
+            "say staff.question_not_sent ↩",
+        ],
+        prompt={"id": 13, "step": "question", "ticket_id": 7, "data": {}},
+    ),
+    Case(
+        "Teruskan on a closed ticket is refused",
+        press("s:fwd:7"),
+        {"load_case": TAKEN | {"status": "selesai"}},
+        ["load_case", "audit refused fwd on a closed ticket", "toast staff.not_allowed"],
+    ),
+    Case(
         "with updates off the question waits for /status",
         Input.of_text("Kelas berapa?"),
         {"load_case": QUIET},
@@ -475,7 +495,7 @@ CASES = [
         "Selengkapnya: the whole story, then all the evidence",
         press("s:more:7"),
         {"load_case": TAKEN | {"details": {"evidence": [{"kind": "text", "value": "x"}]}}},
-        ["load_case", "say card.full_narrative ↩", "say card.full_evidence ↩"],
+        ["load_case", "post_story card.full_narrative+card.full_evidence"],
     ),
     # --- joining
     Case(

@@ -367,6 +367,9 @@ async def test_teruskan_moves_the_ticket_and_strips_the_old_card(running_bot: Ru
     reporter = api.user(5551260, first_name="Dewi", last_name="Lestari", username="dewi_l")
     card = await reported_in_group(reporter, api, "Masyarakat umum")
     assert "Laporan PPA-3515-" in card.plain
+    await koor.press_in(GROUP, "Catatan")
+    await koor.reply(await group_message(api, "tulis catatan internal"), "Catatan 42.")
+    note = await group_message(api, "Catatan internal")
 
     await koor.press_in(GROUP, "Teruskan")
     prompt = await group_message(api, "ke mana")
@@ -380,6 +383,7 @@ async def test_teruskan_moves_the_ticket_and_strips_the_old_card(running_bot: Ru
 
     await until(lambda: "Isi laporan tidak lagi tersedia" in card.plain)
     assert "penawar_anak" not in card.plain and card.buttons == []
+    await until(lambda: note.deleted)  # what else the old unit was shown is taken back
     [moved] = await sumut.replies(1)
     assert "Laporan PPA-3515-" in moved.plain and moved.buttons[0] == ["Ambil"]
     [notice] = await reporter.replies(1)
