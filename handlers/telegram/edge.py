@@ -60,7 +60,7 @@ class TelegramEdge:
         self.api, self.renderer = api, renderer
         self.reporters, self.staff = reporters, staff
         self.line = DirectLine(api)
-        self.lanes = Lanes(waiting_per_person, concurrency, total=concurrency * 4)
+        self.lanes = Lanes(waiting_per_person, people=concurrency)
         self._limit = RateLimiter(messages_per_minute, 60.0, clock)
         self._told = RateLimiter(1, TOLD_EVERY, clock)
         self._staff_send = staff_sender(api, renderer)

@@ -5,9 +5,9 @@ A runtime hands an update over and is free at once, so one person whose updates 
 429 on their chat, a burst of forty messages) holds only their own lane, never the runtime's
 slots that everyone else's updates need. A lane holds at most `waiting` updates beyond the
 one being handled; the excess is refused (the edge answers it once, politely). At most
-`running` updates are handled at once (the database pool is sized for it), and all lanes
-together hold at most `total` waiting updates: past that, handing over waits, so a runtime
-stops taking updates from Telegram instead of piling them up in memory.
+`people` lanes are open at once (the database pool is sized for it): an update of someone
+else waits to be handed over, so a runtime stops taking updates from Telegram as it did
+before lanes, while a person who already has a lane (a flooder) never makes anyone wait.
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ Job = Callable[[], Awaitable[None]]
 
 
 class Lanes:
-    def __init__(self, waiting: int = 8, running: int = 24, total: int = 96) -> None:
-        self.waiting, self.total = waiting, total
-        self._running = asyncio.Semaphore(running)
+    def __init__(self, waiting: int = 8, people: int = 24) -> None:
+        self.waiting, self.people = waiting, people
         self._lanes: dict[str, deque[Job]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._queued = 0
         self._room = asyncio.Condition()
+        self._held = 0  # hand-overs waiting for a lane to close
 
     @property
     def busy(self) -> frozenset[asyncio.Task[None]]:
@@ -38,9 +37,15 @@ class Lanes:
 
     async def submit(self, key: str, job: Job) -> bool:
         """Queue `job` in `key`'s lane; False (and nothing queued) when that lane is full."""
-        if self._queued >= self.total:
-            async with self._room:
-                await self._room.wait_for(lambda: self._queued < self.total)
+        if key not in self._lanes and len(self._lanes) >= self.people:
+            self._held += 1
+            try:
+                async with self._room:
+                    await self._room.wait_for(
+                        lambda: key in self._lanes or len(self._lanes) < self.people
+                    )
+            finally:
+                self._held -= 1
         lane = self._lanes.get(key)
         if lane is not None and len(lane) >= self.waiting:
             return False
@@ -50,26 +55,22 @@ class Lanes:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         lane.append(job)
-        self._queued += 1
         return True
 
     async def _run(self, key: str, lane: deque[Job]) -> None:
         try:
             while lane:
                 job = lane.popleft()
-                self._queued -= 1
-                if self._queued == self.total - 1:
-                    async with self._room:
-                        self._room.notify_all()
                 try:
-                    async with self._running:
-                        await job()
+                    await job()
                 except Exception as error:  # noqa: BLE001 - one update's failure is not fatal
                     log.error("an update failed (%s)", type(error).__name__, exc_info=True)
         finally:
             # Nothing awaits between the last `while lane` and here: no job can be lost.
-            self._queued -= len(lane)
             del self._lanes[key]
+            if self._held:
+                async with self._room:
+                    self._room.notify_all()
 
     async def drain(self, seconds: float) -> None:
         """Let what was handed over finish (Telegram already considers it delivered)."""

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from storage import staff as staff_store
 from storage.models import Staff, Ticket, TicketEvent
+from tests.fakebot import FakeUser
 from tests.handlers.test_reporting_e2e import report_until_summary
 from tests.handlers.test_staff_e2e import GROUP, group_message, until
 from tests.support import TEST_SECRET, RunningBot
@@ -100,24 +101,27 @@ async def test_invite_link_approve_revoke_and_audit(sqlite_bot: RunningBot, tmp_
     assert str(reporter.id) not in trail.stdout
 
 
+async def koordinator_and_petugas(bot: RunningBot, first_id: int) -> tuple[FakeUser, FakeUser]:
+    """Jawa Timur's koordinator Rina and petugas Budi (approved), with no group connected."""
+    async with bot.db.unit_of_work() as s:
+        koor_token, _ = await staff_store.create_invite(s, bot.keys, "UPTD-PPA-35", "koordinator")
+        budi_token, _ = await staff_store.create_invite(s, bot.keys, "UPTD-PPA-35", "petugas")
+    koor = bot.api.user(first_id, first_name="Rina")
+    budi = bot.api.user(first_id + 1, first_name="Budi")
+    await koor.ask(f"/start {koor_token}")
+    await budi.ask(f"/start {budi_token}")
+    await koor.replies(1)  # the approval request
+    await koor.tap("Setujui", n=0)
+    await budi.replies(1)  # approved
+    return koor, budi
+
+
 async def test_revoking_a_member_strips_their_cards_and_frees_what_they_held(
     sqlite_bot: RunningBot, tmp_path: Path
 ) -> None:
     """A unit without a group: cards go to each member privately (issue 12, item 3)."""
     api, db = sqlite_bot.api, sqlite_bot.db
-    async with db.unit_of_work() as s:
-        koor_token, _ = await staff_store.create_invite(
-            s, sqlite_bot.keys, "UPTD-PPA-35", "koordinator"
-        )
-        budi_token, _ = await staff_store.create_invite(
-            s, sqlite_bot.keys, "UPTD-PPA-35", "petugas"
-        )
-    koor, budi = api.user(8201, first_name="Rina"), api.user(8202, first_name="Budi")
-    await koor.ask(f"/start {koor_token}")
-    await budi.ask(f"/start {budi_token}")
-    [request] = await koor.replies(1)
-    await koor.tap("Setujui", n=0)
-    await budi.replies(1)  # approved
+    koor, budi = await koordinator_and_petugas(sqlite_bot, 8201)
     reporter = api.user(5559101)
     await report_until_summary(reporter, "Masyarakat umum")
     await reporter.tap("Kirim", n=2)
@@ -157,19 +161,7 @@ async def test_one_member_who_blocked_the_bot_does_not_make_the_card_undeliverab
 ) -> None:
     """A unit without a group reaches its members privately (issue 12, item 8)."""
     api, db = sqlite_bot.api, sqlite_bot.db
-    async with db.unit_of_work() as s:
-        koor_token, _ = await staff_store.create_invite(
-            s, sqlite_bot.keys, "UPTD-PPA-35", "koordinator"
-        )
-        budi_token, _ = await staff_store.create_invite(
-            s, sqlite_bot.keys, "UPTD-PPA-35", "petugas"
-        )
-    koor, budi = api.user(8301, first_name="Rina"), api.user(8302, first_name="Budi")
-    await koor.ask(f"/start {koor_token}")
-    await budi.ask(f"/start {budi_token}")
-    await koor.replies(1)
-    await koor.tap("Setujui", n=0)
-    await budi.replies(1)
+    koor, budi = await koordinator_and_petugas(sqlite_bot, 8301)
     budi.blocked = True
     reporter = api.user(5559201)
     await report_until_summary(reporter, "Masyarakat umum")
