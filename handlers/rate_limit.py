@@ -12,6 +12,7 @@ class RateLimiter:
     def __init__(self, limit: int, window: float, clock: Callable[[], float]) -> None:
         self.limit, self.window, self.clock = limit, window, clock
         self._events: dict[str, deque[float]] = {}
+        self._swept = clock()
 
     def check(self, key: str) -> float:
         """0 when allowed (and counted); else seconds until the next is allowed."""
@@ -22,7 +23,10 @@ class RateLimiter:
         if len(events) >= self.limit:
             return self.window - (now - events[0])
         events.append(now)
-        if len(self._events) > 10_000:  # drop keys idle for a whole window: memory stays flat
+        if len(self._events) > 10_000 and now - self._swept >= self.window:
+            # Drop keys idle for a whole window, at most once a window (with more people than
+            # that active at once, sweeping on every check would cost O(people) each time).
+            self._swept = now
             self._events = {
                 k: v for k, v in self._events.items() if v and now - v[-1] < self.window
             }
