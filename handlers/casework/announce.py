@@ -4,6 +4,8 @@ holding a ticket, reporter notices, staff messages, ForceReply prompts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows import casework, report_kept
@@ -14,7 +16,7 @@ from flows.report_questions import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
 from flows.text import clean
 from storage import cards, outbox, owners, prompts, staff, units
 from storage.crypto import Keys
-from storage.models import OutboxMessage, Staff, StaffPrompt, Ticket, Upt
+from storage.models import OutboxMessage, Staff, StaffPrompt, Ticket, TicketCard, Upt
 from storage.places import PlaceIndex
 
 STAFF_LOCALE = "id"  # UPT staff read Indonesian
@@ -99,10 +101,7 @@ class Announcer:
         """The units lost the ticket: their cards lose the story and the buttons, and are
         forgotten; nothing still queued for them about it goes out."""
         stripped = await cards.posted(session, ticket.id, upt_ids)
-        for card in stripped:
-            edit = Edit(Reply(reply.msgid, reply.params), card.message_id)  # the buttons go
-            await self._about(session, ticket, card.upt_id, card.chat_id, edit, "card_strip")
-        await cards.forget(session, stripped)
+        await self._strip(session, stripped, lambda _: Reply(reply.msgid, reply.params))
         await outbox.cancel_for(session, ticket.id, upt_ids)
         # What the units were shown besides the card (the whole story, relayed answers and
         # notes) is taken back too.
@@ -128,24 +127,27 @@ class Announcer:
         """Someone lost access: every card in their private chat loses the story and the
         buttons and is forgotten. Returns how many."""
         stripped = await cards.in_chat(session, chat_id)
-        for card in stripped:
-            ticket = await session.get_one(Ticket, card.ticket_id)
-            edit = Edit(notices.card_access_ended(ticket.case_number), card.message_id)
-            await self._about(session, ticket, card.upt_id, card.chat_id, edit, "card_strip")
-        await cards.forget(session, stripped)
+        await self._strip(session, stripped, lambda t: notices.card_access_ended(t.case_number))
         return len(stripped)
 
     async def leave_group(self, session: AsyncSession, upt: Upt, old: int) -> None:
         """The unit moved to another group: the old group's cards lose the story and the
         buttons, its open prompts are closed, and it is told once that it no longer serves."""
         stripped = [c for c in await cards.in_chat(session, old) if c.upt_id == upt.id]
-        for card in stripped:
-            ticket = await session.get_one(Ticket, card.ticket_id)
-            edit = Edit(notices.card_moved(ticket.case_number), card.message_id)
-            await self._about(session, ticket, card.upt_id, card.chat_id, edit, "card_strip")
-        await cards.forget(session, stripped)
+        await self._strip(session, stripped, lambda t: notices.card_moved(t.case_number))
         await prompts.close_in_chat(session, old)
         await self.to_staff(session, old, notices.group_left(upt.name))
+
+    async def _strip(
+        self, session: AsyncSession, stripped: list[TicketCard], says: Callable[[Ticket], Reply]
+    ) -> None:
+        """Each card becomes `says(ticket)`: no story, no buttons (a reply without choices),
+        and is forgotten, so nothing edits it back."""
+        for card in stripped:
+            ticket = await session.get_one(Ticket, card.ticket_id)
+            edit = Edit(says(ticket), card.message_id)
+            await self._about(session, ticket, card.upt_id, card.chat_id, edit, "card_strip")
+        await cards.forget(session, stripped)
 
     async def tell_staff(self, session: AsyncSession, ticket: Ticket, reply: Reply) -> None:
         """A message for everyone holding the ticket, threaded under its card."""

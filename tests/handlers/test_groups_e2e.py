@@ -4,9 +4,14 @@ public groups are refused, and the bot knows its own standing in the group."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
+from storage import staff as staff_store
 from storage.models import AuditEntry, Ticket, Upt
+from tests.fakebot import FakeUser
+from tests.handlers.test_reporting_e2e import report_until_summary
 from tests.handlers.test_staff_e2e import (
     BOT,
     GROUP,
@@ -52,8 +57,6 @@ async def test_reconnecting_leaves_the_old_group_with_nothing_that_works(
 
     # One group serves one unit: another unit's koordinator cannot take this one over.
     async with db.unit_of_work() as s:
-        from storage import staff as staff_store
-
         token, _ = await staff_store.create_invite(
             s, running_bot.keys, "UPTD-PPA-31", "koordinator"
         )
@@ -107,8 +110,6 @@ async def test_public_groups_are_refused_and_the_bot_knows_its_standing(
 
 
 async def until_async(fetch, ok) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-
     for _ in range(200):
         if ok(await fetch()):
             return
@@ -116,9 +117,7 @@ async def until_async(fetch, ok) -> None:  # type: ignore[no-untyped-def]
     raise AssertionError("the expected change never came")
 
 
-async def reported_in_group_private(bot: RunningBot, koor) -> None:  # type: ignore[no-untyped-def]
-    from tests.handlers.test_reporting_e2e import report_until_summary
-
+async def reported_in_group_private(bot: RunningBot, koor: FakeUser) -> None:
     reporter = bot.api.user(5551401)
     await report_until_summary(reporter, "Masyarakat umum")
     await reporter.tap("Kirim", n=2)
