@@ -9,6 +9,8 @@ COMPILED := $(CATALOGS:.po=.mo)
 .PHONY: install run test lint catalogs extract bench clean
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+		{ echo "lapor-ppa needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1) (try make PYTHON=python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -8,6 +8,7 @@ import logging
 import signal
 
 from bot.delivery import DeliveryWorker
+from bot.memory import keep_large_buffers_mapped
 from bot.settings import Settings
 from bot.sla import EscalationWorker
 from handlers.casework.announce import Announcer, delivery_failed
@@ -15,15 +16,17 @@ from handlers.casework.service import StaffService
 from handlers.i18n import Catalogs
 from handlers.render import Renderer
 from handlers.reporter.service import ReporterService
-from handlers.shell import run_shell
 from handlers.telegram.aiogram_runtime import AiogramPolling
 from handlers.telegram.answers import Kind
 from handlers.telegram.client import BotApi
 from handlers.telegram.edge import TelegramEdge
-from handlers.telegram.messages import set_commands
+from handlers.telegram.messages import set_profile
 from handlers.telegram.runtime import Runtime
+from handlers.terminal.setup import TerminalParts
+from handlers.terminal.shell import TerminalShell, stdin_reader
 from storage.crypto import Keys
 from storage.db import Database
+from storage.keycheck import KeyMismatch, verify_key
 from storage.migrate import SCHEMA_HEAD, current
 from storage.places import PlaceIndex
 
@@ -68,6 +71,11 @@ class App:
             raise NotReady(f"cannot open the database ({type(e).__name__}: {e})") from e
         if revision != SCHEMA_HEAD:
             raise NotReady("the database is not up to date: run `lapor-ppa db upgrade` first")
+        try:
+            async with self.db.unit_of_work() as session:
+                await verify_key(session, self.keys)
+        except KeyMismatch as e:
+            raise NotReady(str(e)) from None
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -152,7 +160,7 @@ class TelegramBot:
             national_workdays=s.escalate_national_workdays,
             wake=self.app.wake,
         )
-        await set_commands(self.api, self.app.renderer)
+        await set_profile(self.api, self.app.renderer)
 
     async def serve(self, *, handle_signals: bool = True) -> None:
         assert self.app.worker is not None and self.sla is not None, "prepare() first"
@@ -198,7 +206,32 @@ async def run_telegram(app: App) -> None:
         await bot.close()
 
 
-async def run(settings: Settings, *, shell: bool | None = None) -> None:
+def terminal_parts(app: App) -> TerminalParts:
+    """The shell's pieces: the bot's own, with a delivery worker unpaced (no network)."""
+    return TerminalParts(
+        app.db,
+        app.keys,
+        app.renderer,
+        app.service,
+        app.staff,
+        messages_per_minute=app.settings.messages_per_minute,
+        make_worker=lambda api: DeliveryWorker(
+            app.db,
+            app.keys,
+            api,
+            app.renderer,
+            overall_per_second=1000.0,
+            per_group_per_minute=100_000,
+            per_private_chat_per_second=1000.0,
+            on_permanent_failure=lambda session, row: delivery_failed(session, app.announcer, row),
+        ),
+    )
+
+
+async def run(
+    settings: Settings, *, shell: bool | None = None, staff_unit: str | None = None
+) -> None:
+    keep_large_buffers_mapped()
     use_shell = settings.bot_token is None if shell is None else shell
     if settings.secret_key is None:
         raise NotReady("SECRET_KEY is not set (at least 32 characters; make run generates one)")
@@ -206,7 +239,10 @@ async def run(settings: Settings, *, shell: bool | None = None) -> None:
     try:
         await app.check_schema()
         if use_shell:
-            await run_shell(app.service, app.renderer, locale=settings.default_locale)
+            terminal = TerminalShell(
+                terminal_parts(app), read_line=stdin_reader(), locale=settings.default_locale
+            )
+            await terminal.run(staff_unit)
         else:
             await run_telegram(app)
     finally:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -58,9 +59,13 @@ class Settings(BaseSettings):
             ("sqlite:///", "sqlite+aiosqlite:///"),
         ):
             if value.startswith(plain):
-                return asyncified + value.removeprefix(plain)
+                value = asyncified + value.removeprefix(plain)
+                break
         if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
+        if value.startswith("postgresql") and not make_url(value).database:
+            # Without one, asyncpg would use the server's `postgres` database.
+            raise ValueError("name the database: postgresql://user@host:5432/NAME")
         return value
 
     @field_validator("secret_key")

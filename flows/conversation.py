@@ -113,9 +113,19 @@ def _after_status(out: Outcome) -> None:
 # --- commands (and the main-menu buttons, which mean the same) ------------------------------
 
 
+# English names for the same commands (English-speaking users see them in their menu).
+COMMAND_ALIASES = {
+    "report": "lapor",
+    "help": "bantuan",
+    "cancel": "batal",
+    "language": "bahasa",
+    "forget": "hapus",
+}
+
+
 def _on_command(out: Outcome, inp: Input) -> None:
     s = out.state
-    cmd = inp.command
+    cmd = COMMAND_ALIASES.get(inp.command, inp.command)
     has_draft = s["report"] is not None
     if cmd in ("start", "lapor") and has_draft:
         if s["mode"] == "status":

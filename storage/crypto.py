@@ -37,6 +37,7 @@ class Keys:
     evidence_key: bytes
     invite_key: bytes
     chat_key_key: bytes
+    check: str  # stored in the database: tells whether this key is the one its data needs
 
     @classmethod
     def derive(cls, secret_key: str) -> Keys:
@@ -51,6 +52,9 @@ class Keys:
             evidence_key=_derive(raw, b"evidence-identifier"),
             invite_key=_derive(raw, b"staff-invite"),
             chat_key_key=_derive(raw, b"outbox-chat-key"),
+            check=hmac.new(
+                _derive(raw, b"key-check"), b"lapor-ppa: the key of this database", hashlib.sha256
+            ).hexdigest(),
         )
 
     def reporter_ref(self, user_id: int) -> str:

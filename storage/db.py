@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.crypto import Keys, configure_keys
@@ -23,6 +26,22 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database or an in-memory one)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_private_file(path: Path) -> None:
+    """Create a SQLite file only its owner can read before the driver creates it readable
+    by all (SQLite gives its -wal and -shm files the same permissions)."""
+    if path.exists() or not path.parent.is_dir():
+        return  # a missing folder is left to SQLite's own error
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 HOT_POOL_SIZE = 8  # held for one statement at a time; more would only cost memory
@@ -46,6 +65,9 @@ class Database:
             kwargs |= {"pool_size": 20, "max_overflow": 10, "pool_recycle": 1800}
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
+            path = sqlite_path(url)
+            if path is not None:
+                create_private_file(path)
             event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._hot: asyncpg.Pool | None = None

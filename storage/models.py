@@ -291,3 +291,12 @@ class AuditEntry(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     detail: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InstanceFact(Base):
+    """Facts about this installation, such as which key its data was written with."""
+
+    __tablename__ = "instance_facts"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -1466,9 +1466,14 @@ class FakeBotAPI:
         return _copy(self.commands.get(self._commands_key(params), []))
 
     def _set_description(self, field_name: str) -> Handler:
+        limit = {"description": 512, "short_description": 120, "name": 64}[field_name]
+
         def handler(params: dict[str, Any]) -> bool:
+            value = str(params.get(field_name) or "")
+            if len(value) > limit:  # as Telegram refuses it
+                raise _bad(f"{field_name.upper()}_TOO_LONG")
             key = f"{field_name}|{params.get('language_code') or ''}"
-            self.descriptions[key] = str(params.get(field_name) or "")
+            self.descriptions[key] = value
             return True
 
         return handler

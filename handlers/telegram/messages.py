@@ -18,17 +18,33 @@ log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
 
-# The command menu, with the catalog ids of each description.
+# The command menu in each language, with the catalog id of each description. English
+# speakers get the English aliases (flows/conversation.py's COMMAND_ALIASES); both work.
 COMMANDS = {
-    "start": N_("cmd.start"),
-    "lapor": N_("cmd.lapor"),
-    "status": N_("cmd.status"),
-    "bantuan": N_("cmd.bantuan"),
-    "batal": N_("cmd.batal"),
-    "bahasa": N_("cmd.bahasa"),
-    "hapus": N_("cmd.hapus"),
+    "id": {
+        "start": N_("cmd.start"),
+        "lapor": N_("cmd.lapor"),
+        "status": N_("cmd.status"),
+        "bantuan": N_("cmd.bantuan"),
+        "batal": N_("cmd.batal"),
+        "bahasa": N_("cmd.bahasa"),
+        "hapus": N_("cmd.hapus"),
+    },
+    "en": {
+        "start": N_("cmd.start"),
+        "report": N_("cmd.lapor"),
+        "status": N_("cmd.status"),
+        "help": N_("cmd.bantuan"),
+        "cancel": N_("cmd.batal"),
+        "language": N_("cmd.bahasa"),
+        "forget": N_("cmd.hapus"),
+    },
 }
-MENU_LOCALES = ("id", "en")  # "id" is the default menu (no language_code)
+MENU_LOCALES = ("id", "en")  # "id" is the default menu and profile (no language_code)
+PROFILE = {  # method: (field, catalog id)
+    "setMyDescription": ("description", N_("bot.description")),  # at most 512 characters
+    "setMyShortDescription": ("short_description", N_("bot.short_description")),  # 120
+}
 
 
 def text_message(
@@ -95,17 +111,28 @@ def protected_photo(chat_id: int, file_id: str, caption: str) -> Payload:
     }
 
 
-async def set_commands(api: BotApi, renderer: Renderer) -> None:
-    """Cosmetic: the command menu. A failure is logged, never fatal."""
+async def set_profile(api: BotApi, renderer: Renderer) -> None:
+    """The command menu, and the description a person sees before their first message (what
+    the bot is, that it is anonymous, whom to call in danger), in each language. A failure is
+    logged, never fatal."""
     for locale in MENU_LOCALES:
-        payload: Payload = {
-            "commands": [
-                {"command": c, "description": renderer.catalogs.get(locale, msgid)}
-                for c, msgid in COMMANDS.items()
-            ]
-        }
-        if locale != MENU_LOCALES[0]:
-            payload["language_code"] = locale
-        answer = await api.call("setMyCommands", payload)
-        if not answer.ok:
-            log.warning("setMyCommands failed (%s); continuing", answer.name)
+        language = {} if locale == MENU_LOCALES[0] else {"language_code": locale}
+        calls: list[tuple[str, Payload]] = [
+            (
+                "setMyCommands",
+                {
+                    "commands": [
+                        {"command": c, "description": renderer.catalogs.get(locale, msgid)}
+                        for c, msgid in COMMANDS[locale].items()
+                    ]
+                },
+            ),
+            *(
+                (method, {field: renderer.catalogs.get(locale, msgid)})
+                for method, (field, msgid) in PROFILE.items()
+            ),
+        ]
+        for method, payload in calls:
+            answer = await api.call(method, payload | language)
+            if not answer.ok:
+                log.warning("%s failed (%s); continuing", method, answer.name)

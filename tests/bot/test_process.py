@@ -240,11 +240,19 @@ def test_directory_import_list_and_pending(tmp_path: Path) -> None:
         "BAD,Bad,kota,35.15\n"
     )
     imported = cli(tmp_path, "upt", "import", str(csv_file))
-    assert imported.returncode == 1  # one bad row is reported, the good one still lands
-    assert "1 added, 0 updated, 1 errors" in imported.stdout and "line 3" in imported.stderr
+    assert imported.returncode == 1  # one bad row: nothing lands (issue 13, item 3)
+    assert imported.stderr.splitlines() == [
+        "line 3: level 'kota' is not one of kabkota, provinsi, nasional",
+        f"lapor-ppa: 1 error in {csv_file}: nothing was changed",
+    ]
+    assert "UPTD-PPA-3515" not in cli(tmp_path, "upt", "list").stdout
+    csv_file.write_text(
+        csv_file.read_text().splitlines()[0] + "\n" + csv_file.read_text().splitlines()[1] + "\n"
+    )
+    assert cli(tmp_path, "upt", "import", str(csv_file)).stdout == "1 added, 0 updated\n"
     listed = cli(tmp_path, "upt", "list").stdout
     assert "UPTD-PPA-3515\tkabkota\t35.15\tAsia/Jakarta\tnot connected" in listed
-    assert cli(tmp_path, "upt", "pending").stdout.startswith("no tickets are waiting")
+    assert cli(tmp_path, "upt", "pending").stdout.startswith("no cases are waiting")
 
 
 def test_debug_logging_never_shows_the_database_drivers_arguments() -> None:

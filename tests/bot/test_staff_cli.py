@@ -96,8 +96,12 @@ async def test_invite_link_approve_revoke_and_audit(sqlite_bot: RunningBot, tmp_
         case = (await s.scalars(select(Ticket.case_number))).one()
     trail = await run_cli(db_path, "audit", "--case", case)
     assert trail.returncode == 0
-    assert "\taudit\tstaff:" in trail.stdout and "\tclaim\t" in trail.stdout
-    assert "\tevent\tsystem\tcreated\tbaru" in trail.stdout and "refused" in trail.stdout
+    # Times in the unit's zone, people and units by name (issue 13, item 4).
+    assert "\taudit\tRina (koordinator, UPTD-PPA-35)\tclaim\t" in trail.stdout
+    assert re.search(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d WIB\tevent\tsystem\tcreated → baru", trail.stdout, re.M
+    )
+    assert "refused" in trail.stdout and "staff:" not in trail.stdout
     assert str(reporter.id) not in trail.stdout
 
 

@@ -35,11 +35,11 @@ from unittest.mock import patch
 import pytest
 from sqlalchemy import select
 
-from bot import cli
-from bot.app import App
+from bot import cli_staff, open_db
+from bot.app import App, terminal_parts
 from bot.settings import Settings
 from flows import report
-from handlers.shell import run_shell
+from handlers.terminal.shell import TerminalShell
 from storage import staff as staff_store
 from storage.crypto import Keys
 from storage.db import Database
@@ -117,7 +117,7 @@ class Stage:
         return token
 
     async def revoke(self, person: Person) -> None:
-        """The operator runs `lapor-ppa staff revoke ID` (bot/cli.py) on this database."""
+        """The operator runs `lapor-ppa staff revoke ID` (bot/cli_staff.py) on this database."""
         async with self.bot.db.unit_of_work() as session:
             staff_id = await session.scalar(
                 select(Staff.id).where(Staff.telegram_user_id == person.id)
@@ -126,12 +126,12 @@ class Stage:
         printed = io.StringIO()
         with (
             patch.object(
-                cli, "_database", lambda _: Database(db.url, self.bot.keys, **db_kwargs(db))
+                open_db, "Database", lambda *_: Database(db.url, self.bot.keys, **db_kwargs(db))
             ),
             contextlib.redirect_stdout(printed),
         ):
-            await cli._staff(
-                Settings(secret_key=TEST_SECRET, _env_file=None),
+            await cli_staff.staff_command(
+                Settings(secret_key=TEST_SECRET, database_url=db.url, _env_file=None),
                 argparse.Namespace(staff_command="revoke", id=staff_id),
             )
         said = quote(printed.getvalue().strip())
@@ -842,7 +842,7 @@ async def shell_walk(db_kind: str, tmp: Path, keys: Keys, migrating: asyncio.Loc
             out.write(text + "\n")  # echoed, as a terminal shows what was typed
             return text
 
-        await run_shell(app.service, app.renderer, read_line=read_line, out=out)
+        await TerminalShell(terminal_parts(app), read_line=read_line, out=out).run()
         head = f"# Golden transcript: shell_walk (the terminal shell)\n{REGENERATE}\n\n"
         return head + norm.shown(out.getvalue())
     finally:

@@ -9,7 +9,6 @@ import pytest
 from flows.core import Input
 from handlers.casework.events import StaffEvent
 from handlers.reporter.service import Incoming
-from handlers.shell import to_input as shell_input
 from handlers.telegram.events import (
     AckOnly,
     ForReporter,
@@ -208,10 +207,6 @@ def test_command_parsing_is_shared_with_the_shell() -> None:
     assert parse_command("/lapor") == ("lapor", "")
     assert parse_command("/Status@Bot kode  ") == ("status", "kode")
     assert parse_command("halo") is None and parse_command("/") is None
-    assert shell_input(" /status ABCD ", []) == Input.of_command("status", "ABCD")
-    assert shell_input("2", ["a", "b"]) == Input.of_choice("b")
-    assert shell_input("3", ["a", "b"]) == Input.of_text("3")
-    assert shell_input(" halo ", []) == Input.of_text(" halo ")
 
 
 # --------------------------------------------------------------------------------------

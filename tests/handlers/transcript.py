@@ -68,7 +68,10 @@ KNOWN: dict[str, set[str]] = {
     "banChatMember": {"chat_id", "user_id"},
     "unbanChatMember": {"chat_id", "user_id", "only_if_banned"},
     "setMyCommands": {"commands", "scope", "language_code"},
+    "setMyDescription": {"description", "language_code"},
+    "setMyShortDescription": {"short_description", "language_code"},
 }
+BOT_WIDE = ("setMyCommands", "setMyDescription", "setMyShortDescription")
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 CASE_YEAR = re.compile(r"\b(PPA-\d{4}-)\d{4}(-\d{6})\b")
@@ -137,7 +140,7 @@ class _Chat:
 
 @dataclass
 class _Line:
-    chat: int | None  # None: the bot's own settings (setMyCommands)
+    chat: int | None  # None: the bot's own settings (BOT_WIDE)
     bucket: int  # 0 toast, 1 direct, 2 outbox
     index: int  # in FakeBotAPI.calls
     call: Call
@@ -257,7 +260,7 @@ class Recorder:
         for index, call in calls:
             if call.method == "answerCallbackQuery":
                 lines.append(_Line(toast_chat, 0, index, call))
-            elif call.method == "setMyCommands":
+            elif call.method in BOT_WIDE:
                 lines.append(_Line(None, 1, index, call))
             else:
                 chat = int(call.params["chat_id"])
@@ -377,6 +380,11 @@ class Recorder:
             scope = (p.get("scope") or {}).get("type", "default")
             out = [f"  setMyCommands ({language}, scope {scope})"]
             out += [f"    /{c['command']} — {c['description']}" for c in p.get("commands", [])]
+        elif method in ("setMyDescription", "setMyShortDescription"):
+            language = p.get("language_code") or "default language"
+            field = "description" if method == "setMyDescription" else "short_description"
+            out = [f"  {method} ({language})"]
+            out += [f"    | {line}" for line in str(p.get(field, "")).splitlines()]
         elif method in SENDS:
             chat = int(p["chat_id"])
             target = ""

@@ -74,3 +74,11 @@ def test_english_is_used_when_asked_and_falls_back_to_indonesian() -> None:
     assert catalogs.get("en", "menu.lapor") == "Report"
     assert catalogs.get("id", "menu.lapor") == "Lapor"
     assert catalogs.get("xx", "menu.lapor") == "Lapor"
+
+
+def test_english_names_the_english_commands() -> None:
+    """English speakers have /report, /cancel, /help, /language and /forget in their menu:
+    the English texts name those (issue 13, item 9). Both sets work."""
+    indonesian = re.compile(r"/(lapor|batal|bantuan|bahasa|hapus)\b")
+    named = {msgid: text for msgid, text in catalog("en").items() if indonesian.search(text)}
+    assert not named

@@ -9,10 +9,18 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from storage import conversations, directory, followup, tickets
+from storage import (
+    conversations,
+    directory,
+    directory_import,
+    followup,
+    operator_views,
+    tickets,
+)
 from storage.conversations import Peeked, open_store
 from storage.crypto import Keys
 from storage.db import Database
+from storage.directory_import import CsvFile
 from storage.models import CaseCounter, Region, ReporterLink, Ticket, TicketEvent, Upt
 from tests.support import submission
 
@@ -39,8 +47,8 @@ async def test_unconnected_directory_holds_ticket_at_most_specific_level(
     assert done.case_number.startswith("PPA-3515-20")
     assert done.case_number.endswith("-000001")
     async with database.unit_of_work() as s:
-        pending = await directory.pending(s)
-    assert [(p.upt_code, p.tickets) for p in pending] == [("UPTD-PPA-35", 1)]
+        pending = await operator_views.cases(s, only_unconnected=True)
+    assert [(p.upt_code, p.case_number) for p in pending] == [("UPTD-PPA-35", done.case_number)]
 
 
 @pytest.mark.parametrize(
@@ -57,16 +65,19 @@ async def test_routing_falls_back_kabkota_province_national(
     database: Database, connected: tuple[str, ...], expected: str
 ) -> None:
     async with database.unit_of_work() as s:
-        result = await directory.import_rows(
+        result = await directory_import.import_file(
             s,
-            [
-                {
-                    "code": "UPTD-PPA-3515",
-                    "name": "UPTD PPA Kabupaten Sidoarjo",
-                    "level": "kabkota",
-                    "region_code": "35.15",
-                }
-            ],
+            CsvFile(
+                ["code", "name", "level", "region_code"],
+                [
+                    {
+                        "code": "UPTD-PPA-3515",
+                        "name": "UPTD PPA Kabupaten Sidoarjo",
+                        "level": "kabkota",
+                        "region_code": "35.15",
+                    }
+                ],
+            ),
         )
         assert result.added == 1 and not result.errors
         for n, code in enumerate(connected, start=1):
@@ -282,28 +293,3 @@ async def test_a_wrong_key_cannot_read_state_and_starts_afresh(
             assert await conversations.load_state(s, "ref") is None
     finally:
         configure_keys(keys)
-
-
-async def test_import_validates_rows(database: Database) -> None:
-    rows = [
-        {
-            "code": "UPTD-PPA-1271",
-            "name": "UPTD PPA Kota Medan",
-            "level": "kabkota",
-            "region_code": "12.71",
-        },
-        {"code": "X", "name": "Bad level", "level": "kota", "region_code": "12.71"},
-        {"code": "Y", "name": "Bad region", "level": "kabkota", "region_code": "99.99"},
-        {"code": "Z", "name": "Province code for kabkota", "level": "kabkota", "region_code": "12"},
-        {
-            "code": "UPTD-PPA-12",
-            "name": "UPTD PPA Provinsi Sumut (baru)",
-            "level": "provinsi",
-            "region_code": "12",
-        },
-    ]
-    async with database.unit_of_work() as s:
-        result = await directory.import_rows(s, rows)
-        medan = await s.scalar(select(Upt).where(Upt.code == "UPTD-PPA-1271"))
-    assert (result.added, result.updated, len(result.errors)) == (1, 1, 3)
-    assert medan is not None and medan.timezone == "Asia/Jakarta"
