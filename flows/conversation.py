@@ -177,9 +177,9 @@ def _explain_unexpected(out: Outcome, inp: Input) -> None:
         out.effects.append(Effect("delete_input"))
     elif inp.kind == "media":
         draft = out.state.get("report") or {}
-        out.replies.append(
-            Reply(report_questions.for_role(draft.get("a", {}), N_("conv.media_not_accepted")))
-        )
+        picture = inp.text in report_questions.MAYBE_PICTURES
+        said = N_("conv.media_not_accepted") if picture else N_("conv.media_short")
+        out.replies.append(Reply(report_questions.for_role(draft.get("a", {}), said)))
     elif inp.kind == "choice":
         out.replies.append(Reply(N_("conv.stale_button")))
     elif inp.kind == "text" and inp.text.strip():
@@ -379,7 +379,9 @@ def _on_result(out: Outcome, res: EffectResult) -> None:
         ]
     elif res.name == "relayed":
         s.pop("followup", None)
-        out.replies.append(Reply(N_("followup.sent"), {"case_number": v["case_number"]}))
+        # "Sent" only when someone can read it now; otherwise it is kept with the case.
+        said = N_("followup.sent") if v.get("received", True) else N_("followup.kept")
+        out.replies.append(Reply(said, {"case_number": v["case_number"]}))
         _after_status(out)
     elif res.name == "submitted":
         s["report"], s["mode"] = None, "menu"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows.core import N_, Choice, Effect, EffectResult, Input, Reply
+from flows.report_questions import is_urgent
 
 PAGE_SIZE = 8
 # Keys of the buttons this sub-flow shows.
@@ -42,7 +43,12 @@ def _nav(p: dict[str, Any]) -> list[Choice]:
 
 
 def _cand_rows(p: dict[str, Any]) -> list[list[Choice]]:
-    return [[Choice(key, literal=label)] for key, label in p.get("cands", [])]
+    # In one province's list its name is said once, in the question, not on every button.
+    suffix = f", {p['parent_label']}" if p.get("parent") and p.get("parent_label") else None
+    return [
+        [Choice(key, literal=label.removesuffix(suffix) if suffix else label)]
+        for key, label in p.get("cands", [])
+    ]
 
 
 def prompt(r: Draft) -> Reply:
@@ -133,7 +139,8 @@ def _label_of(r: Draft, key: str) -> str | None:
 def _settle(r: Draft, code: str | None, label: str) -> Result:
     r["a"]["place"] = {"code": code, "label": label} if code else None
     r["a"].pop("district", None)
-    if code and code.count(".") == 1:  # a kab/kota: the kecamatan is an optional extra
+    # A kab/kota: the kecamatan is an optional extra, not asked when a child is in danger now.
+    if code and code.count(".") == 1 and not is_urgent(r["a"]):
         r["step"] = "district"
         r["p"] = {}
         return [prompt(r)], []

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flows import evidence, place
-from flows.core import N_, Choice, Effect, EffectResult, Input, Lines, Msg, Param, Reply
-from flows.report_kept import answer_value, evidence_text
+from flows.core import N_, Choice, Effect, EffectResult, Input, Reply
+from flows.report_kept import evidence_text
 from flows.report_questions import (
     CHOICES,
     EVIDENCE_CLEAR,
@@ -34,10 +34,8 @@ from flows.report_questions import (
     PLACE_STEPS,
     PLACE_WORDING,
     RELATIONS,
-    ROLE_LABELS,
     ROLES,
     SKIP,
-    SUMMARY_UPDATES,
     TEXTS,
     WHATSAPP_SAPA,
     WIPE,
@@ -46,6 +44,7 @@ from flows.report_questions import (
     for_role,
     role_steps,
 )
+from flows.report_summary import summary
 
 Draft = dict[str, Any]
 Step = tuple[list[Reply], list[Effect]]
@@ -72,6 +71,8 @@ def _rows(buttons: list[Choice], per_row: int) -> list[list[Choice]]:
 
 
 def _question(step: str, a: Mapping[str, Any]) -> str:
+    if step == "updates" and a.get("role") == "guru_bk" and a.get("contact"):
+        return N_("guru.ask_updates_known")  # staff do know the contact they gave
     msgid = WORDING.get((a.get("role", ""), step))
     if msgid:
         return msgid
@@ -83,10 +84,16 @@ def prompt(r: Draft) -> Reply:
     reply = _prompt(r)
     if r["step"] == "place" and (msgid := PLACE_WORDING.get(r["a"].get("role", ""))):
         reply = Reply(msgid, reply.params, reply.choices)
-    if r["a"].get("role") == "korban" and r["step"] != "role":
-        # A visible way out on every step of a victim's conversation.
-        return Reply(reply.msgid, reply.params, [*reply.choices, [Choice(WIPE, N_("victim.wipe"))]])
-    return reply
+    return _way_out(r, reply)
+
+
+def _way_out(r: Draft, reply: Reply) -> Reply:
+    """A visible way out on every question of a victim's conversation, place lists too."""
+    if r["a"].get("role") != "korban" or r["step"] == "role" or not reply.choices:
+        return reply
+    if any(c.key == WIPE for row in reply.choices for c in row):
+        return reply
+    return Reply(reply.msgid, reply.params, [*reply.choices, [Choice(WIPE, N_("victim.wipe"))]])
 
 
 def _skip_row() -> list[Choice]:
@@ -97,7 +104,7 @@ def _prompt(r: Draft) -> Reply:
     step, a = r["step"], r["a"]
     if step in CHOICES:
         labels, per_row = CHOICES[step][1], CHOICES[step][2]
-        buttons = [Choice(f"{step}:{k}", labels[k]) for k in _options(step, a)]
+        buttons = [Choice(f"{step}:{k}", for_role(a, labels[k])) for k in _options(step, a)]
         rows = _rows(buttons, per_row)
         # "Tidak, tetap anonim" already is the way past the contact question.
         if step not in ("role", "contact"):
@@ -148,51 +155,11 @@ def _evidence_prompt(r: Draft) -> Reply:
     )
 
 
-def urgent_help() -> Reply:
+def urgent_help(a: Mapping[str, Any]) -> Reply:
     """Numbers first, in plain text (Telegram makes them tappable); WhatsApp as a button."""
     return Reply(
-        N_("report.urgent_help"),
+        for_role(a, N_("report.urgent_help")),
         choices=[[Choice("", N_("urgent.whatsapp"), url=WHATSAPP_SAPA)]],
-    )
-
-
-def field_rows(a: Mapping[str, Any]) -> Lines:
-    """The answers as "label: value" lines (skipped ones as "Dilewati"), in the order they
-    were asked. The story and the evidence have their own blocks; the place is shown by
-    whoever knows place names."""
-    rows: list[tuple[str, Param]] = []
-    for step in role_steps(a):
-        if step in ("narrative", "evidence", "place", "role") or step not in a:
-            continue
-        if step == "updates":
-            rows.append((FIELD_LABELS[step], Msg(SUMMARY_UPDATES.get(a[step] or "tidak", ""))))
-            continue
-        rows.append((FIELD_LABELS[step], answer_value(step, a[step])))
-    return Lines(tuple(rows))
-
-
-def summary(r: Draft) -> Reply:
-    a = r["a"]
-    where = a.get("place")
-    district = a.get("district")
-    place_text: Param = Msg(N_("summary.unknown_place"))
-    if where:
-        place_text = where["label"] + (f" — {district['label']}" if district else "")
-    ev = a.get("evidence") or {}
-    return Reply(
-        N_("report.summary"),
-        {
-            "role": Msg(ROLE_LABELS[a["role"]]),
-            "place": place_text,
-            "fields": field_rows(a),
-            "evidence": evidence_text(ev.get("items", [])) or Msg(N_("summary.skipped")),
-            "images": str(len(ev.get("images", []))),
-            "narrative": a.get("narrative") or Msg(N_("summary.skipped")),
-        },
-        [
-            [Choice("submit", N_("summary.submit"))],
-            [Choice("edit", N_("summary.edit")), Choice("cancel", N_("summary.cancel"))],
-        ],
     )
 
 
@@ -259,7 +226,8 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
             return None
         if isinstance(result, place.PlaceDone):
             return _after(r)
-        return result
+        replies, effects = result
+        return [_way_out(r, reply) for reply in replies], effects
     if isinstance(inp, EffectResult):
         return None
     if step == "evidence":
@@ -305,7 +273,7 @@ def _on_choice(r: Draft, step: str, value: str | None) -> Step:
     a[step] = None if step == "contact" else value
     first: list[Reply] = []
     if (step == "danger" and value == "ya") or (step == "safe" and value == "tidak"):
-        first.append(urgent_help())
+        first.append(urgent_help(r["a"]))
     if step == "safe":
         first.append(Reply(N_("victim.reassure")))
     replies, effects = _after(r)

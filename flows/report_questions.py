@@ -158,18 +158,24 @@ WORDING = {
 }
 
 PLACE_WORDING = {"guru_bk": N_("guru.ask_place"), "korban": N_("victim.ask_place")}
-# A victim is never told off: the evidence rules in words that cannot read as blame.
-VICTIM_EVIDENCE = {
+# A victim is never told off (the evidence rules in words that cannot read as blame), and is
+# spoken to as "kamu" all the way, never "Anda", with no "saya" put in their mouth.
+VICTIM_WORDS = {
+    N_("report.summary"): N_("victim.summary"),
+    N_("report.urgent_help"): N_("victim.urgent_help"),
+    N_("role.korban"): N_("victim.role_label"),
+    N_("updates.ya"): N_("victim.updates_ya"),
     N_("evidence.warning"): N_("victim.evidence_warning"),
     N_("evidence.ask"): N_("victim.evidence_ask"),
     N_("evidence.video_refused"): N_("victim.video_refused"),
     N_("conv.media_not_accepted"): N_("victim.media_not_accepted"),
+    N_("conv.media_short"): N_("victim.media_short"),
 }
 
 
 def for_role(a: Mapping[str, Any], msgid: str) -> str:
-    """The victim's own wording of an evidence message, else the message itself."""
-    return VICTIM_EVIDENCE.get(msgid, msgid) if a.get("role") == "korban" else msgid
+    """The victim's own wording of a message, else the message itself."""
+    return VICTIM_WORDS.get(msgid, msgid) if a.get("role") == "korban" else msgid
 
 
 # Each role's questions, in order. "summary" follows the last.
@@ -221,6 +227,9 @@ EVIDENCE_DONE = "ev:done"
 EVIDENCE_CLEAR = "ev:clear"
 # Media a reporter must never send: the bot refuses it and says why.
 MOVING_PICTURES = ("video", "animation", "video_note")
+# Media that may be a picture: answered with the warning never to send sexual images of
+# children. A sticker, a voice note or a location only gets the short "type or press" line.
+MAYBE_PICTURES = ("photo", "document", "live_photo", "paid_media")
 
 
 def is_urgent(a: Mapping[str, Any]) -> bool:

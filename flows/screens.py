@@ -12,9 +12,9 @@ from flows.core import N_, Choice, Reply
 from flows.help import PAGES
 
 
-def main_menu() -> Reply:
+def main_menu(victim: bool = False) -> Reply:
     return Reply(
-        N_("menu.prompt"),
+        N_("victim.menu_prompt") if victim else N_("menu.prompt"),
         choices=[
             [Choice("menu:lapor", N_("menu.lapor"))],
             [Choice("menu:status", N_("menu.status")), Choice("menu:bantuan", N_("menu.bantuan"))],
@@ -65,17 +65,23 @@ def wipe_confirm() -> Reply:
 
 def submitted(v: Mapping[str, Any]) -> list[Reply]:
     """The code (shown once, never stored in the clear), the case and who received it."""
+    victim = bool(v.get("victim"))  # spoken to as "kamu" to the end
     replies = [
         Reply(
-            N_("report.submitted"),
+            N_("victim.submitted") if victim else N_("report.submitted"),
             {"code": format_code(v["code"]), "case_number": v["case_number"], "upt": v["upt_name"]},
         )
     ]
     if v.get("counsel"):
         replies.append(Reply(N_("victim.counsel_note")))
     if not v["connected"]:
-        replies.append(Reply(N_("report.held_note")))
-    replies.append(main_menu())
+        # Held at SAPA 129 itself (no place, or nobody anywhere): not "this region's staff".
+        if v.get("national", False):
+            held = N_("victim.held_national") if victim else N_("report.held_national")
+        else:
+            held = N_("victim.held_note") if victim else N_("report.held_note")
+        replies.append(Reply(held))
+    replies.append(main_menu(victim))
     return replies
 
 

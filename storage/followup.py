@@ -80,3 +80,8 @@ async def take_unshown_questions(session: AsyncSession, ticket_id: int) -> list[
     for row in rows:
         row.shown_at = now
     return [row.body for row in rows]
+
+
+async def mark_questions_answered(session: AsyncSession, ticket_id: int) -> None:
+    """The reporter answered: the questions waiting for them are not asked again."""
+    await take_unshown_questions(session, ticket_id)

@@ -256,8 +256,13 @@ class PlaceIndex:
         # Per place, the best sort key seen: higher score, then the alias's own order
         # ("jogja": province before city), then provinces first, then name.
         best: dict[str, tuple[float, int, int, str]] = {}
+        # Places whose name holds every typed word whole: "medan" is Kota Medan, and
+        # Sumedang, which merely contains it, is then not offered.
+        words, whole = set(bare.split()), set[str]()
 
         def consider(place: Place, choice: str, score: float) -> None:
+            if words <= set(choice.split()):
+                whole.add(place.code)
             kind = self._kind[place.code]
             key = (
                 -(score + (_HINT_BONUS if hint == kind else 0.0)),
@@ -295,7 +300,10 @@ class PlaceIndex:
                 score_cutoff=_QUALIFIED_SCORE_CUTOFF,
             ):
                 consider(self._qualified_places[i], choice, score)
-        return [self._by_code[c] for c in sorted(best, key=best.__getitem__)[:limit]]
+        ranked = sorted(best, key=best.__getitem__)
+        if whole:
+            ranked = [code for code in ranked if code in whole]
+        return [self._by_code[c] for c in ranked[:limit]]
 
     def _match(self, q: str) -> list[tuple[str, float, int]]:
         if len(q.replace(" ", "")) < _MIN_FUZZY_QUERY:

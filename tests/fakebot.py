@@ -634,14 +634,18 @@ class FakeUser:
             f"Transcript:\n{self.transcript()}"
         )
 
-    async def press_data(self, data: str, message_id: int | None = None) -> int:
-        """Send a callback query with arbitrary data (forged or stale presses)."""
+    async def press_data(
+        self, data: str, message_id: int | None = None, *, chat_id: int | None = None
+    ) -> int:
+        """Send a callback query with arbitrary data (forged or stale presses), on a message
+        of their private chat or of `chat_id` (the newest bot message there by default)."""
+        chat = self.id if chat_id is None else chat_id
         message: BotMessage | None = None
         if message_id is None:
-            bot_messages = [m for m in self.api._messages(self.id) if m.from_bot and not m.deleted]
+            bot_messages = [m for m in self.api._messages(chat) if m.from_bot and not m.deleted]
             message = bot_messages[-1] if bot_messages else None
         else:
-            message = self.api._find(self.id, message_id)
+            message = self.api._find(chat, message_id)
         return self.api._callback(self, message, data, message_id=message_id)
 
     # ---- acting in a group (staff work tickets there) ---------------------------------

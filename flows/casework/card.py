@@ -56,4 +56,5 @@ def card(
 
 def status_picker(ticket_id: int, current: str) -> Reply:
     rows = [[Choice(key("set", ticket_id, s), STATUS_LABELS[s])] for s in next_statuses(current)]
+    rows.append([Choice(key("keep", ticket_id), N_("card.keep_status"))])
     return Reply(N_("card.pick_status"), {"status": Msg(STATUS_LABELS[current])}, rows)

@@ -35,6 +35,9 @@ What the acting person sees (after the commit):
   toast {reply}: the answer to a button press
   say {reply, reply_to, private, photo}: a message in the chat (as a reply to the pressed or
       typed message), or in the person's private chat; with a photo, as its caption
+  settle_pressed {reply}: the message whose button was pressed now says what was done, with
+      no buttons left (a used status picker, approval request, share question, unit list)
+  drop_prompt {prompt_id}: the ForceReply prompt that was answered leaves the chat
 """
 
 from __future__ import annotations
@@ -102,6 +105,16 @@ def say(
     out: Outcome, reply: Reply, *, reply_to: bool = False, private: bool = False, photo: str = ""
 ) -> None:
     do(out, "say", reply=reply, reply_to=reply_to, private=private, photo=photo)
+
+
+def settle(out: Outcome, reply: Reply) -> None:
+    """The pressed message says what was done and loses its buttons: the chat shows only
+    what still needs someone."""
+    do(out, "settle_pressed", reply=reply)
+
+
+def drop_prompt(out: Outcome, prompt_id: int) -> None:
+    do(out, "drop_prompt", prompt_id=prompt_id)
 
 
 def refuse(out: Outcome, ticket_id: int | None, detail: str) -> None:

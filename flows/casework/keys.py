@@ -14,6 +14,7 @@ ACTIONS = (
     "claim",
     "status",
     "set",
+    "keep",
     "ask",
     "fwd",
     "to",

@@ -4,7 +4,7 @@ a koordinator connecting the unit's Telegram group."""
 from __future__ import annotations
 
 from flows.casework import notices
-from flows.casework.effects import audit, do, me, need, refuse, say, toast
+from flows.casework.effects import audit, do, me, need, refuse, say, settle, toast
 from flows.core import N_, EffectResult, Outcome, Reply
 
 INVITE_ERRORS = {
@@ -118,4 +118,6 @@ def on_member(out: Outcome, r: EffectResult) -> None:
     audit(out, f"staff_{action}d", detail=f"staff:{staff_id}")
     told = Reply(N_("staff.approved") if approved else N_("staff.rejected"))
     do(out, "tell_member", staff_id=staff_id, reply=told)
+    decided = N_("staff.member_approved") if approved else N_("staff.member_rejected")
+    settle(out, Reply(decided, {"member": target["name"], "name": member["name"]}))
     toast(out, N_("staff.done"))

@@ -10,7 +10,7 @@ from flows import report_kept
 from flows.casework import notices, onboarding, prompts
 from flows.casework.card import status_picker
 from flows.casework.chain import CLOSED, NEEDS_REASON, STATUS_LABELS, next_statuses
-from flows.casework.effects import audit, do, me, need, refuse, say, toast
+from flows.casework.effects import audit, do, me, need, refuse, say, settle, toast
 from flows.casework.keys import key, parse_key
 from flows.casework.status import move, tell_reporter
 from flows.core import N_, Choice, EffectResult, Msg, Outcome, Reply
@@ -63,6 +63,8 @@ def on_case(out: Outcome, r: EffectResult) -> None:
             say(out, status_picker(c["id"], c["status"]), reply_to=True)
         case "set":
             _set(out, c, out.state["key"]["arg"])
+        case "keep":
+            settle(out, Reply(N_("staff.status_kept"), {"case_number": c["case_number"]}))
         case "ask":
             if c["followup_stopped"]:
                 toast(out, N_("staff.reporter_stopped_short"))
@@ -118,6 +120,12 @@ def _set(out: Outcome, c: dict[str, Any], status: str) -> None:
     if status not in next_statuses(c["status"]):
         toast(out, N_("staff.status_not_allowed"))
         return
+    picked = {
+        "case_number": c["case_number"],
+        "status": Msg(STATUS_LABELS[status]),
+        "name": me(out)["name"],
+    }
+    settle(out, Reply(N_("staff.status_picked"), picked))
     if status in NEEDS_REASON:
         ask = Reply(
             N_("staff.ask_reason"),

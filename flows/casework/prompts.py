@@ -14,10 +14,10 @@ from typing import Any
 
 from flows.casework import notices
 from flows.casework.chain import next_statuses
-from flows.casework.effects import audit, do, me, need, refuse, say, toast
+from flows.casework.effects import audit, do, drop_prompt, me, need, refuse, say, settle, toast
 from flows.casework.keys import key
 from flows.casework.status import move, tell_reporter
-from flows.core import N_, Choice, EffectResult, Outcome, Reply, Stamp
+from flows.core import N_, Choice, EffectResult, Msg, Outcome, Reply, Stamp
 
 MAX_TEXT = 1000
 CLOSES = ("question", "note", "reroute_reason")  # answered once; the others wait for a button
@@ -44,6 +44,7 @@ def on_case(out: Outcome, r: EffectResult) -> None:
     c, p, text = r.value, out.state["prompt"], out.state["text"]
     if not c["owned"]:  # the ticket moved on since the prompt was opened
         do(out, "save_prompt", prompt_id=p["id"], data=p["data"], done=True)
+        drop_prompt(out, p["id"])
         audit(out, "refused", p["ticket_id"], f"{p['step']} after losing the ticket")
         say(out, Reply(N_("staff.not_allowed")))
         return
@@ -51,12 +52,15 @@ def on_case(out: Outcome, r: EffectResult) -> None:
         # The reporter stopped (or erased themselves) after the prompt was opened: the
         # question is not kept for someone who asked to hear nothing more.
         do(out, "save_prompt", prompt_id=p["id"], data=p["data"], done=True)
+        drop_prompt(out, p["id"])
         audit(out, "refused", p["ticket_id"], "question after the reporter stopped")
         say(out, Reply(N_("staff.question_not_sent")), reply_to=True)
         return
     out.state["case"] = c
     data = {**p["data"], "text": text}
     do(out, "save_prompt", prompt_id=p["id"], data=data, done=p["step"] in CLOSES)
+    if p["step"] != "reroute":  # a place may be typed again until a unit is picked
+        drop_prompt(out, p["id"])
     match p["step"]:
         case "question":
             _question(out, c, text)
@@ -112,6 +116,8 @@ def on_share_case(out: Outcome, r: EffectResult) -> None:
         return
     out.state["case"] = c
     do(out, "save_prompt", prompt_id=p["id"], data=p["data"], done=True)
+    shared = N_("staff.share_yes") if out.state["key"]["arg"] == "1" else N_("staff.share_no")
+    settle(out, Reply(N_("staff.share_chosen"), {"choice": Msg(shared)}))
     move(out, c, status, p["data"]["text"], out.state["key"]["arg"] == "1")
 
 
@@ -149,6 +155,8 @@ def on_pick_unit(out: Outcome, r: EffectResult) -> None:
     p = out.state["prompt"]
     out.state["unit"] = r.value
     do(out, "save_prompt", prompt_id=p["id"], data=p["data"], done=True)
+    drop_prompt(out, p["id"])  # the place question
+    settle(out, Reply(N_("staff.unit_picked"), {"upt": r.value["name"]}))
     need(out, "pick_case", "load_case", ticket_id=p["ticket_id"])
 
 

@@ -149,11 +149,14 @@ class Announcer:
             await self._about(session, ticket, card.upt_id, card.chat_id, edit, "card_strip")
         await cards.forget(session, stripped)
 
-    async def tell_staff(self, session: AsyncSession, ticket: Ticket, reply: Reply) -> None:
-        """A message for everyone holding the ticket, threaded under its card."""
+    async def tell_staff(self, session: AsyncSession, ticket: Ticket, reply: Reply) -> int:
+        """A message for everyone holding the ticket, threaded under its card; how many chats
+        it goes to (none while no unit holding it has anyone connected)."""
         relay = Send((Reply(reply.msgid, reply.params),), under_card=True, protect=True)
-        for upt_id, chat_id in await cards.places(session, ticket.id):
+        places = await cards.places(session, ticket.id)
+        for upt_id, chat_id in places:
             await self._about(session, ticket, upt_id, chat_id, relay, "relay")
+        return len(places)
 
     async def _about_chat(
         self, session: AsyncSession, ticket: Ticket, chat_id: int, op: Op

@@ -58,6 +58,15 @@ class Effects:
                 self.result.toast = a["reply"]
             case "say":
                 self._say(a["reply"], a["reply_to"], a["private"], a["photo"])
+            case "settle_pressed":
+                e = self.event
+                if e.kind == "button" and e.message_id is not None:
+                    self.result.direct.append(Direct(e.chat_id, a["reply"], edit=e.message_id))
+            case "drop_prompt":
+                prompt = await prompts.get(s, int(a["prompt_id"]))
+                if prompt is not None and prompt.message_id is not None:
+                    gone = Direct(prompt.chat_id, None, delete=prompt.message_id)
+                    self.result.direct.append(gone)
             # --- look-ups
             case "load_case":
                 return await self._case(int(a["ticket_id"]))

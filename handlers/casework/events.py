@@ -28,12 +28,15 @@ class StaffEvent:
 
 @dataclass(frozen=True, slots=True)
 class Direct:
-    """A message to the acting person's chat, sent at once (not owed to anyone else)."""
+    """A message to the acting person's chat, sent at once (not owed to anyone else); or a
+    message there changed to `reply` without buttons (`edit`), or taken away (`delete`)."""
 
     chat_id: int
-    reply: Reply
+    reply: Reply | None  # None only with `delete`
     reply_to: int | None = None
     photo: str = ""  # a Telegram file_id: sent as a protected photo with the text as caption
+    edit: int | None = None
+    delete: int | None = None
 
 
 @dataclass(slots=True)

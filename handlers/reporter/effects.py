@@ -227,6 +227,8 @@ class ReporterEffects:
                 "case_number": done.case_number,
                 "upt_name": done.upt_name,
                 "connected": done.connected,
+                "national": done.upt.level == "nasional",
+                "victim": a.get("role") == "korban",
                 "counsel": a.get("purpose") == "bicara" and not report_questions.is_urgent(a),
                 "sent_at": [*sent, now],
             },
@@ -298,16 +300,20 @@ class ReporterEffects:
         assert c.session is not None
         ticket = await c.session.get_one(Ticket, c.args["ticket_id"])
         followup.add_message(c.session, ticket.id, "answer", c.args["text"])
-        await self._tell_staff(c, ticket, N_("staff.answer_relayed"), answer=c.args["text"])
-        return EffectResult("relayed", {"case_number": ticket.case_number})
+        # Answered, by Balas or by Tambah informasi: /status does not ask it again.
+        await followup.mark_questions_answered(c.session, ticket.id)
+        told = await self._tell_staff(c, ticket, N_("staff.answer_relayed"), answer=c.args["text"])
+        return EffectResult("relayed", {"case_number": ticket.case_number, "received": told > 0})
 
-    async def _tell_staff(self, c: Call, ticket: Ticket, msgid: str, **params: str) -> None:
+    async def _tell_staff(self, c: Call, ticket: Ticket, msgid: str, **params: str) -> int:
+        """How many staff chats were told (0: nobody holding the ticket is connected yet)."""
         if self.announcer is None:
-            return
+            return 0
         assert c.session is not None
         reply = Reply(msgid, {"case_number": ticket.case_number, **params})
-        await self.announcer.tell_staff(c.session, ticket, reply)
+        told = await self.announcer.tell_staff(c.session, ticket, reply)
         c.work.queued = True
+        return told
 
 
 def _status(view: tickets.StatusView, questions: list[str]) -> EffectResult:

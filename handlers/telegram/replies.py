@@ -10,7 +10,7 @@ from handlers.render import Renderer
 from handlers.reporter.service import Response, SendFn
 from handlers.telegram.client import BotApi
 from handlers.telegram.direct import DirectLine
-from handlers.telegram.messages import Payload, protected_photo, text_message
+from handlers.telegram.messages import Payload, edited_text, protected_photo, text_message
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,16 @@ def reporter_sender(
 
 def staff_sender(api: BotApi, renderer: Renderer) -> SendDirect:
     async def send(direct: Direct) -> int | None:
+        if direct.delete is not None:
+            payload = {"chat_id": direct.chat_id, "message_id": direct.delete}
+            await api.call("deleteMessage", payload)  # a failure leaves an answered prompt
+            return None
+        assert direct.reply is not None
         out = renderer.render(direct.reply, "id")
+        if direct.edit is not None:
+            edit = edited_text(direct.chat_id, direct.edit, out.text)  # no buttons left
+            answer = await api.send("editMessageText", edit, attempts=DIRECT_ATTEMPTS)
+            return direct.edit if answer.ok else None
         if direct.photo:
             # A reporter's screenshot: its buttons, if any, are not shown with it.
             payload = protected_photo(direct.chat_id, direct.photo, out.text)

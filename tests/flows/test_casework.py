@@ -4,7 +4,8 @@ world's answers → every effect in order, as a line of text.
 Lines: "toast <msgid>", "say <msgid>" (↩ as a reply to the pressed or typed message,
 🔒 in the person's private chat, 📷 as a photo's caption), "audit <action> [<detail>]",
 "tell_reporter <purpose>: <msgid>+<msgid>", "open_prompt <step> <data>: <msgid>",
-"save_prompt <data> [done]", other effects by name and their telling argument.
+"save_prompt <data> [done]", "settle <msgid>" (the pressed message now says it, buttons
+gone), other effects by name and their telling argument.
 """
 
 from __future__ import annotations
@@ -106,6 +107,8 @@ def line(e: Effect) -> str:
             return f"add_message {a['kind']}"
         case "post_story":
             return "post_story " + "+".join(r.msgid for r in a["replies"])
+        case "settle_pressed":
+            return f"settle {a['reply'].msgid}"
     return e.name
 
 
@@ -218,6 +221,7 @@ CASES = [
         {"load_case": TAKEN, "move_status": {"ok": True}},
         [
             "load_case",
+            "settle staff.status_picked",
             "move_status",
             "audit status:asesmen",
             "refresh_cards",
@@ -229,7 +233,12 @@ CASES = [
         "someone moved it first",
         press("s:set:7:asesmen"),
         {"load_case": TAKEN, "move_status": {"ok": False}},
-        ["load_case", "move_status", "toast staff.status_not_allowed"],
+        [
+            "load_case",
+            "settle staff.status_picked",
+            "move_status",
+            "toast staff.status_not_allowed",
+        ],
     ),
     Case(
         "backwards is not a step",
@@ -241,7 +250,11 @@ CASES = [
         "a status that needs a reason opens a prompt",
         press("s:set:7:selesai"),
         {"load_case": TAKEN},
-        ["load_case", "open_prompt reason {'status': 'selesai'}: staff.ask_reason"],
+        [
+            "load_case",
+            "settle staff.status_picked",
+            "open_prompt reason {'status': 'selesai'}: staff.ask_reason",
+        ],
     ),
     Case(
         "the reason typed: may the reporter see it?",
@@ -250,6 +263,7 @@ CASES = [
         [
             "load_case",
             "save_prompt {'status': 'selesai', 'text': 'Anak sudah didampingi.'}",
+            "drop_prompt",
             "say staff.ask_share ↩",
         ],
         prompt=REASON,
@@ -266,6 +280,7 @@ CASES = [
             "load_prompt",
             "load_case",
             "save_prompt {'status': 'selesai', 'text': 'Didampingi.'} done",
+            "settle staff.share_chosen",
             "move_status",
             "audit status:selesai",
             "refresh_cards",
@@ -286,6 +301,7 @@ CASES = [
             "load_prompt",
             "load_case",
             "save_prompt {'status': 'selesai', 'text': 'Didampingi.'} done",
+            "settle staff.share_chosen",
             "move_status",
             "audit status:selesai",
             "refresh_cards",
@@ -334,6 +350,7 @@ CASES = [
         [
             "load_case",
             "save_prompt {'text': 'Apakah akun itu masih aktif?'} done",
+            "drop_prompt",
             "add_message question",
             "audit question",
             "tell_reporter question: notice.question",
@@ -348,6 +365,7 @@ CASES = [
         [
             "load_case",
             "save_prompt {} done",
+            "drop_prompt",
             "audit refused question after the reporter stopped",
             "say staff.question_not_sent ↩",
         ],
@@ -366,6 +384,7 @@ CASES = [
         [
             "load_case",
             "save_prompt {'text': 'Kelas berapa?'} done",
+            "drop_prompt",
             "add_message question",
             "audit question",
             "say staff.question_waits ↩",
@@ -379,6 +398,7 @@ CASES = [
         [
             "load_case",
             "save_prompt {} done",
+            "drop_prompt",
             "audit refused question after losing the ticket",
             "say staff.not_allowed",
         ],
@@ -399,6 +419,7 @@ CASES = [
         [
             "load_case",
             "save_prompt {'text': 'Sudah koordinasi.'} done",
+            "drop_prompt",
             "add_message note",
             "audit note",
             "tell_staff staff.note_posted",
@@ -436,6 +457,8 @@ CASES = [
             "load_prompt",
             "load_unit",
             "save_prompt {'text': 'kota medan'} done",
+            "drop_prompt",
+            "settle staff.unit_picked",
             "load_case",
             "open_prompt reroute_reason {'upt_id': 5}: staff.ask_reroute_reason",
         ],
@@ -457,6 +480,7 @@ CASES = [
         [
             "load_case",
             "save_prompt {'upt_id': 5, 'text': 'Korban di Medan.'} done",
+            "drop_prompt",
             "load_unit",
             "reroute",
             "audit reroute UPTD-PPA-35 -> UPTD-PPA-12",
@@ -556,6 +580,7 @@ CASES = [
             "set_member_status active",
             "audit staff_approved staff:4",
             "tell_member staff.approved",
+            "settle staff.member_approved",
             "toast staff.done",
         ],
     ),

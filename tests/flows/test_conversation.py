@@ -194,7 +194,7 @@ def test_answers_are_kept_in_the_draft() -> None:
         ),
         (
             ["/lapor", "[role:korban]", "[safe:tidak]"],
-            ["report.urgent_help", "victim.reassure", "victim.ask_place"],
+            ["victim.urgent_help", "victim.reassure", "victim.ask_place"],
             "place",
         ),
         # a victim: safety, reassurance, then what they want; "Hapus percakapan" asks first
@@ -247,13 +247,13 @@ def test_answers_are_kept_in_the_draft() -> None:
         ),
         # odd things mid-flow never lose the draft
         (
-            ["/lapor", "[role:umum]", "~sticker"],
-            ["conv.media_not_accepted", "report.ask_danger"],
+            ["/lapor", "[role:umum]", "~sticker"],  # the short line: a sticker is no picture
+            ["conv.media_short", "report.ask_danger"],
             "danger",
         ),
         (
             ["/lapor", "[role:umum]", "~voice"],
-            ["conv.media_not_accepted", "report.ask_danger"],
+            ["conv.media_short", "report.ask_danger"],
             "danger",
         ),
         (
@@ -435,7 +435,8 @@ def test_district_is_remembered() -> None:
         # at the menu, a pasted code is a status question; other text gets the menu
         (["7k2m-9q4t-1xa8"], ["status.found", "menu.prompt"], "menu"),
         (["halo apa kabar"], ["menu.prompt"], "menu"),
-        (["~sticker"], ["conv.media_not_accepted", "menu.prompt"], "menu"),
+        (["~sticker"], ["conv.media_short", "menu.prompt"], "menu"),
+        (["~document"], ["conv.media_not_accepted", "menu.prompt"], "menu"),
         (["[role:umum]"], ["conv.stale_button", "menu.prompt"], "menu"),
         (["/hapus"], ["erase.explain"], "menu"),
         (["/hapus", "[erase:no]"], ["erase.kept", "menu.prompt"], "menu"),

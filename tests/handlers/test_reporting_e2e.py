@@ -39,7 +39,8 @@ async def report_until_summary(
         assert summary.buttons[2:] == [["🗑 Hapus percakapan"]]
     assert NARRATIVE in summary.plain
     assert "Kabupaten Sidoarjo, Jawa Timur" in summary.plain
-    assert role in summary.plain
+    # A victim reads their own role in their own words ("aku", never "saya").
+    assert (role if key != "korban" else "Korban (aku sendiri)") in summary.plain
 
 
 async def submit(user: FakeUser) -> str:
@@ -99,8 +100,12 @@ async def test_odd_input_mid_flow_keeps_the_draft(running_bot: RunningBot) -> No
     await user.tap("Guru BK")
     for kind in ("sticker", "voice", "photo", "video", "document"):
         await user.send_media(kind)
-        warn, again = await user.replies(2)
-        assert "Jangan pernah mengirim" in warn.plain
+        said, again = await user.replies(2)
+        # The warning about sexual images of children for what may be a picture; a sticker
+        # or a voice note gets the short "type or press a button" line (issue 13, item 9).
+        picture = kind in ("photo", "video", "document")
+        assert ("Jangan pernah mengirim" in said.plain) is picture, kind
+        assert picture or "ketik jawaban atau tekan" in said.plain
         assert "dalam bahaya" in again.plain
     await user.press_data("role:korban")  # an old button
     stale, again = await user.replies(2)
@@ -258,8 +263,10 @@ async def test_place_from_the_lists_and_a_kecamatan_by_name(running_bot: Running
     assert back.buttons == provinces.buttons
     [regencies] = await walk_to(user, "Jawa Timur")
     assert "Pilih kabupaten/kota di Jawa Timur" in regencies.plain
-    assert ["Kabupaten/kota tidak tahu"] in regencies.buttons
-    [sidoarjo] = await walk_to(user, "Kabupaten Sidoarjo, Jawa Timur")
+    assert ["Hanya tahu provinsinya"] in regencies.buttons and ["Tidak tahu"] in regencies.buttons
+    # The province is named once, in the question, not on every button (issue 13, item 9).
+    assert not any("Jawa Timur" in b for row in regencies.buttons for b in row)
+    [sidoarjo] = await walk_to(user, "Kabupaten Sidoarjo")
     assert "Kecamatannya?" in sidoarjo.plain
     [found] = await user.ask("waru")
     assert found.buttons[0] == ["Kec. Waru"]

@@ -125,6 +125,12 @@ def toast(result: StaffResult | None) -> str:
     return result.toast.msgid
 
 
+def shown(result: StaffResult) -> list[str]:
+    """What the acting person sees at once: a message's catalog id, or "delete" (the answered
+    prompt leaving the chat)."""
+    return [d.reply.msgid if d.reply is not None else "delete" for d in result.direct]
+
+
 async def test_a_claim_is_one_commit(desk: Desk) -> None:
     with commits(desk.db) as seen:
         assert toast(await desk.press(f"s:claim:{desk.ticket_id}")) == "staff.claimed"
@@ -138,7 +144,8 @@ async def test_a_status_with_a_reason_is_one_commit_per_update(desk: Desk) -> No
     with commits(desk.db) as seen:
         result = await desk.press(f"s:set:{t}:selesai")
     assert len(seen) == 1
-    assert result is not None and result.toast is None and result.direct == []
+    # The picker now says what was chosen, without buttons (issue 13, item 5).
+    assert result is not None and result.toast is None and shown(result) == ["staff.status_picked"]
     # The prompt went into the outbox in that commit, as it was sent before: a ForceReply
     # only this person is asked for, answering the message they pressed.
     prompt_message, params = await desk.deliver_prompt()
@@ -149,8 +156,10 @@ async def test_a_status_with_a_reason_is_one_commit_per_update(desk: Desk) -> No
     with commits(desk.db) as seen:
         result = await desk.reply("Anak sudah didampingi.", prompt_message)
     assert len(seen) == 1
-    assert result is not None and [d.reply.msgid for d in result.direct] == ["staff.ask_share"]
-    share = result.direct[0].reply.choices[0][0].key
+    assert result is not None and shown(result) == ["delete", "staff.ask_share"]
+    ask_share = result.direct[1].reply
+    assert ask_share is not None
+    share = ask_share.choices[0][0].key
 
     with commits(desk.db) as seen:
         assert toast(await desk.press(share)) == "staff.status_changed"
@@ -168,7 +177,7 @@ async def test_a_question_and_its_answer_are_one_commit_each(desk: Desk) -> None
     with commits(desk.db) as seen:
         result = await desk.reply("Apakah akun itu masih aktif?", prompt_message)
     assert len(seen) == 1
-    assert result is not None and [d.reply.msgid for d in result.direct] == ["staff.question_sent"]
+    assert result is not None and shown(result) == ["delete", "staff.question_sent"]
     async with desk.db.unit_of_work() as s:
         purposes = await s.scalars(select(OutboxMessage.purpose).order_by(OutboxMessage.id))
         assert list(purposes)[-1] == "question"
@@ -190,7 +199,7 @@ async def test_a_reply_that_overtakes_the_recording_of_its_prompt_still_lands(
     assert not answered.done()
     await desk.deliver_prompt(at=999)
     result = await asyncio.wait_for(answered, 5)
-    assert result is not None and [d.reply.msgid for d in result.direct] == ["staff.question_sent"]
+    assert result is not None and shown(result) == ["delete", "staff.question_sent"]
     async with desk.db.unit_of_work() as s:
         prompt = (await s.scalars(select(StaffPrompt))).one()
         assert prompt.done_at is not None and prompt.data == {"text": "Masih aktif?"}

@@ -537,9 +537,9 @@ class Person:
             update_id = await self.user.press_in(chat, label)
         await self._pressed(update_id, f"presses {quote(label)}")
 
-    async def press_data(self, data: str) -> None:
-        """A button that was never shown (forged or stale data), on their newest message."""
-        update_id = await self.user.press_data(data)
+    async def press_data(self, data: str, *, chat: int | None = None) -> None:
+        """A button that is not shown (forged, or a used picker's), on the newest message."""
+        update_id = await self.user.press_data(data, chat_id=chat)
         await self._pressed(update_id, f"presses a forged button {quote(data)}")
 
     async def _pressed(self, update_id: int, what: str) -> None:

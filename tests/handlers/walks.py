@@ -153,7 +153,7 @@ URGENT: dict[str, list[Row]] = {
         ("victim.ask_safe", "tap", "safe.tidak")
         if role == "korban"
         else ("report.ask_danger", "tap", "danger.ya"),
-        *ROLE_PLACE[role],
+        *ROLE_PLACE[role][:-1],  # a child in danger now: no kecamatan question
         (NARRATIVE_QUESTION[role], "say", NARRATIVE),
     ]
     for role in ANSWERED
@@ -168,7 +168,8 @@ ROLE_MSGIDS = {
 
 def updates_row(on: bool, role: str = "umum") -> Row:
     question = "victim.ask_updates" if role == "korban" else "report.ask_updates"
-    return (question, "tap", "updates.ya" if on else "updates.tidak")
+    yes = "victim.updates_ya" if role == "korban" else "updates.ya"
+    return (question, "tap", yes if on else "updates.tidak")
 
 
 def public_without_place(story: str) -> list[Row]:

@@ -261,8 +261,9 @@ def test_search_jakarta_lists_cities(index: PlaceIndex) -> None:
     assert len(results) == 5
 
 
-def test_search_sidoarjo_jawa_timur_lists_both(index: PlaceIndex) -> None:
-    assert codes(index.search("sidoarjo jawa timur"))[:2] == ["35.15", "35"]
+def test_search_sidoarjo_jawa_timur_is_the_regency(index: PlaceIndex) -> None:
+    # Every word typed is in the regency's full name: the province alone is not offered.
+    assert codes(index.search("sidoarjo jawa timur")) == ["35.15"]
 
 
 def test_search_only_provinces_and_regencies(index: PlaceIndex) -> None:
@@ -377,3 +378,33 @@ def test_timezone_for_every_place(index: PlaceIndex) -> None:
 def test_timezone_for_unknown(code: str) -> None:
     with pytest.raises(ValueError):
         timezone_for(code)
+
+
+@pytest.mark.parametrize(
+    ("query", "offered"),
+    [
+        # The short forms people write (issue 13, item 9); a shared name offers both.
+        ("sby", ["35.78"]),
+        ("jkt", ["31"]),
+        ("bdg", ["32.73", "32.04"]),
+        ("mdn", ["12.71"]),
+        ("smg", ["33.74", "33.22"]),
+        ("mks", ["73.71"]),
+        ("mlg", ["35.73", "35.07"]),
+        ("jogja", ["34", "34.71"]),
+        ("yogya", ["34", "34.71"]),
+        ("solo", ["33.72"]),
+        ("dps", ["51.71"]),
+        ("tng", ["36.71", "36.03"]),
+        # A whole word typed is that place, not every name that contains it.
+        ("kota medan", ["12.71"]),
+        ("medan", ["12.71"]),
+        ("malang", ["35.07", "35.73"]),
+        ("bali", ["51"]),
+        ("bandung barat", ["32.17"]),
+        # A typo still finds it.
+        ("surabya", ["35.78"]),
+    ],
+)
+def test_abbreviations_and_whole_words(index: PlaceIndex, query: str, offered: list[str]) -> None:
+    assert codes(index.search(query)) == offered

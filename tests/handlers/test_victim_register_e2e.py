@@ -1,0 +1,43 @@
+"""A victim is spoken to as "kamu" all the way (issue 13, item 9): no "Anda", and no "saya"
+put in their mouth, from /start to the code, on every path a victim walks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.handlers.walks import ANSWERED, URGENT, act, updates_row, walk
+from tests.support import RunningBot
+
+FORMAL = re.compile(r"\b(Anda|saya)\b")
+
+
+@pytest.mark.parametrize("urgent", [False, True], ids=["full", "urgent"])
+async def test_the_victims_path_never_says_anda(running_bot: RunningBot, urgent: bool) -> None:
+    user = running_bot.api.user(5590001 + urgent)
+    await user.ask("/start", n=2)
+    await user.tap("Lapor", n=2)
+    await act(user, "tap", "role.korban")
+    rows = URGENT["korban"] if urgent else ANSWERED["korban"]
+    await walk(user, [*rows, updates_row(True, "korban")])
+    await user.tap("Kirim", n=3)
+    seen = [m for m in running_bot.api.history(user.id) if m.from_bot]
+    # After the welcome, the menu, the intro and the role question, which come before anyone
+    # says who they are.
+    texts = [m.plain for m in seen[4:]] + [b for m in seen[4:] for row in m.buttons for b in row]
+    formal = sorted({text for text in texts if FORMAL.search(text)})
+    assert not formal, "\n---\n".join(formal)
+
+
+async def test_a_guru_bk_who_gave_a_contact_is_not_told_staff_do_not_know_them(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.api.user(5590011)
+    await user.ask("/start", n=2)
+    await user.tap("Lapor", n=2)
+    await act(user, "tap", "role.guru_bk")
+    await walk(user, [*ANSWERED["guru_bk"][:-1], ("guru.ask_contact", "tap", "contact.ya")])
+    [ask_updates] = await user.ask("Bu Sari, WA 0812-0000-1111")
+    assert "Petugas hanya tahu kontak yang Anda tulis tadi" in ask_updates.plain
+    assert "tidak tahu siapa Anda" not in ask_updates.plain
