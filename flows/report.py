@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from flows import evidence, place
+from flows import evidence, place, report_story
 from flows.core import N_, Choice, Effect, EffectResult, Input, Reply
 from flows.report_kept import evidence_text
 from flows.report_questions import (
@@ -232,6 +232,15 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
         return None
     if step == "evidence":
         return _on_evidence(r, inp)
+    if step == "narrative" and inp.kind == "choice":
+        limit = TEXTS[step][1]
+        if (story := report_story.on_choice(r, inp.text, limit)) is not None:
+            kept, said = story
+            if kept is None:
+                return said, []
+            a["narrative"] = kept
+            replies, effects = _after(r)
+            return said + replies, effects
 
     if inp.kind == "choice" and inp.text == SKIP and (step in CHOICES or step in TEXTS):
         if step == "role":
@@ -285,11 +294,12 @@ def _on_text(r: Draft, step: str, raw: str) -> Step | None:
     if not text:
         return None
     limit = TEXTS[step][1]
+    if step == "narrative" and (said := report_story.on_text(r, text, limit)) is not None:
+        return said, []  # too long, or one part of a long paste: the person decides
     if len(text) > limit:
-        msgid = (
-            N_("report.narrative_too_long") if step == "narrative" else N_("report.text_too_long")
-        )
-        return [Reply(msgid, {"length": str(len(text)), "max": str(limit)})], []
+        return [
+            Reply(N_("report.text_too_long"), {"length": str(len(text)), "max": str(limit)})
+        ], []
     r["a"]["contact" if step == "contact_text" else step] = text
     return _after(r)
 

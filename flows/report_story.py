@@ -15,6 +15,8 @@ from typing import Any
 from flows.core import N_, Choice, Reply
 
 PART_MIN = 3500
+PART_MAX = 4096  # Telegram's own limit: nothing longer is one message
+MAX_PARTS = 6  # what a draft holds of one paste, at most
 KEEP_START, REWRITE = "story:keep", "story:redo"
 END_SHOWN = 40  # characters of the kept story's end, quoted so the person sees where it stops
 
@@ -29,7 +31,8 @@ def on_text(r: Draft, text: str, limit: int) -> list[Reply] | None:
     if not parts and len(text) <= limit:
         r.pop("story", None)
         return None
-    parts.append(text)
+    if len(parts) < MAX_PARTS:
+        parts.append(text[:PART_MAX])
     r["story"] = parts
     length, pieces = str(len("".join(parts))), str(len(parts))
     msgid = N_("story.too_long_parts") if len(parts) > 1 else N_("story.too_long")

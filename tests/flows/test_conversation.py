@@ -297,8 +297,8 @@ def test_answers_are_kept_in_the_draft() -> None:
             ["status.found", "conv.draft_kept", "report.ask_danger"],
             "danger",
         ),
-        (TO_SUMMARY[:NARRATIVE_AT] + ["x" * 2001], ["report.narrative_too_long"], "narrative"),
-        (TO_SUMMARY[:NARRATIVE_AT] + ["x" * 50_000], ["report.narrative_too_long"], "narrative"),
+        (TO_SUMMARY[:NARRATIVE_AT] + ["x" * 2001], ["story.too_long"], "narrative"),
+        (TO_SUMMARY[:NARRATIVE_AT] + ["x" * 50_000], ["story.too_long"], "narrative"),
         (
             TO_SUMMARY[:NARRATIVE_AT] + ["   "],
             ["conv.empty_text", "report.ask_narrative"],

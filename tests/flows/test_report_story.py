@@ -46,3 +46,11 @@ def test_rewrite_asks_again_and_a_stale_press_is_not_a_story_key() -> None:
     assert story is not None and story[0] is None and story[1][0].msgid == "story.rewrite_asked"
     assert on_choice(r, KEEP_START, LIMIT) is None  # nothing waits any more
     assert report_story.PART_MIN < 4096
+
+
+def test_a_draft_holds_at_most_a_few_message_sized_parts() -> None:
+    r: dict = {}
+    for _ in range(10):
+        on_text(r, "x" * 50_000, LIMIT)  # nothing that long comes from Telegram
+    assert len(r["story"]) == report_story.MAX_PARTS
+    assert all(len(part) == report_story.PART_MAX for part in r["story"])

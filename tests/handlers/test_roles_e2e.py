@@ -291,7 +291,7 @@ async def test_a_victim_can_ask_for_a_counsellor_instead_of_a_report(
     )
     assert "Keperluan: Bicara dengan konselor dulu" in summary.plain
     _code, got = await send_report(victim, "id")
-    assert any("Konselor UPTD PPA akan menyapamu" in m.plain for m in got)
+    assert any("Petugas akan berusaha menyapamu" in m.plain for m in got)
     card = await group_message(api, "Laporan PPA-")
     assert "Keperluan: Bicara dengan konselor dulu" in card.plain
 

@@ -7,19 +7,29 @@ import re
 
 import pytest
 
-from tests.handlers.walks import ANSWERED, URGENT, act, updates_row, walk
+from tests.handlers.walks import ANSWERED, ROLE_PLACE, URGENT, act, updates_row, walk
 from tests.support import RunningBot
 
 FORMAL = re.compile(r"\b(Anda|saya)\b")
 
 
-@pytest.mark.parametrize("urgent", [False, True], ids=["full", "urgent"])
-async def test_the_victims_path_never_says_anda(running_bot: RunningBot, urgent: bool) -> None:
-    user = running_bot.api.user(5590001 + urgent)
+COUNSEL = [
+    ("victim.ask_safe", "tap", "safe.aman"),
+    ("victim.ask_purpose", "tap", "purpose.bicara"),
+    ("victim.ask_age", "tap", "age.16_17"),
+    *ROLE_PLACE["korban"],
+    ("victim.ask_narrative", "say", "Aku mau cerita dulu."),
+]
+PATHS = {"full": ANSWERED["korban"], "urgent": URGENT["korban"], "counsel": COUNSEL}
+
+
+@pytest.mark.parametrize("way", list(PATHS))
+async def test_the_victims_path_never_says_anda(running_bot: RunningBot, way: str) -> None:
+    user = running_bot.api.user(5590001 + list(PATHS).index(way))
     await user.ask("/start", n=2)
     await user.tap("Lapor", n=2)
     await act(user, "tap", "role.korban")
-    rows = URGENT["korban"] if urgent else ANSWERED["korban"]
+    rows = PATHS[way]
     await walk(user, [*rows, updates_row(True, "korban")])
     await user.tap("Kirim", n=3)
     seen = [m for m in running_bot.api.history(user.id) if m.from_bot]

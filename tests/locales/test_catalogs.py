@@ -82,3 +82,19 @@ def test_english_names_the_english_commands() -> None:
     indonesian = re.compile(r"/(lapor|batal|bantuan|bahasa|hapus)\b")
     named = {msgid: text for msgid, text in catalog("en").items() if indonesian.search(text)}
     assert not named
+
+
+def test_a_victim_is_never_spoken_to_as_anda() -> None:
+    """Every message written for a victim says "kamu", and puts no "saya" in their mouth
+    (issue 13, item 9); tests/handlers/test_victim_register_e2e.py walks their paths."""
+    formal = re.compile(r"\b(Anda|saya)\b")
+    slips = {m: t for m, t in catalog("id").items() if m.startswith("victim.") and formal.search(t)}
+    assert not slips
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+def test_the_bot_profile_fits_telegrams_limits(locale: str) -> None:
+    """setMyDescription takes at most 512 characters, setMyShortDescription 120."""
+    words = catalog(locale)
+    assert len(words["bot.description"]) <= 512
+    assert len(words["bot.short_description"]) <= 120
