@@ -130,7 +130,8 @@ def _on_command(out: Outcome, inp: Input) -> None:
     if cmd in ("start", "lapor") and has_draft:
         if s["mode"] == "status":
             s["mode"] = "report"
-        out.replies.append(Reply(N_("conv.draft_waiting")))
+        answers = s["report"]["a"]
+        out.replies.append(Reply(report_questions.for_role(answers, N_("conv.draft_waiting"))))
         _resume(out)
     elif cmd == "start":
         out.replies += [Reply(N_("conv.welcome")), screens.main_menu()]
@@ -152,8 +153,8 @@ def _on_command(out: Outcome, inp: Input) -> None:
             s.pop("feedback", None)
             _after_status(out)
         elif has_draft:
+            out.replies += screens.cancelled(s["report"]["a"])
             s["report"], s["mode"] = None, "menu"
-            out.replies += [Reply(N_("report.cancelled")), screens.main_menu()]
         else:
             out.replies += [Reply(N_("conv.nothing_to_cancel")), screens.main_menu()]
     elif cmd == "bahasa":
@@ -169,31 +170,18 @@ def _on_command(out: Outcome, inp: Input) -> None:
 
 
 def _explain_unexpected(out: Outcome, inp: Input) -> None:
-    if inp.kind == "media" and inp.text in report_questions.MOVING_PICTURES:
-        draft = out.state.get("report") or {}
-        out.replies.append(
-            Reply(report_questions.for_role(draft.get("a", {}), N_("evidence.video_refused")))
-        )
-        out.effects.append(Effect("delete_input"))
-    elif inp.kind == "media":
-        draft = out.state.get("report") or {}
-        picture = inp.text in report_questions.MAYBE_PICTURES
-        said = N_("conv.media_not_accepted") if picture else N_("conv.media_short")
-        out.replies.append(Reply(report_questions.for_role(draft.get("a", {}), said)))
-    elif inp.kind == "choice":
-        out.replies.append(Reply(N_("conv.stale_button")))
-    elif inp.kind == "text" and inp.text.strip():
-        out.replies.append(Reply(N_("conv.use_buttons")))
-    else:
-        out.replies.append(Reply(N_("conv.empty_text")))
+    draft = out.state.get("report") or {}
+    replies, effects = screens.unexpected(draft.get("a", {}), inp)
+    out.replies += replies
+    out.effects += effects
 
 
 def _on_report_input(out: Outcome, inp: Input) -> None:
     s = out.state
     r: dict[str, Any] = s["report"]
     if report.wants_cancel(r, inp):
+        out.replies += screens.cancelled(r["a"])
         s["report"], s["mode"] = None, "menu"
-        out.replies += [Reply(N_("report.cancelled")), screens.main_menu()]
         return
     if inp.kind == "text" and looks_like_code(inp.text):
         # A ticket code is never a story: answer it and take it out of the chat.

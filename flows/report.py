@@ -298,7 +298,10 @@ def _on_text(r: Draft, step: str, raw: str) -> Step | None:
         return said, []  # too long, or one part of a long paste: the person decides
     if len(text) > limit:
         return [
-            Reply(N_("report.text_too_long"), {"length": str(len(text)), "max": str(limit)})
+            Reply(
+                for_role(r["a"], N_("report.text_too_long")),
+                {"length": str(len(text)), "max": str(limit)},
+            )
         ], []
     r["a"]["contact" if step == "contact_text" else step] = text
     return _after(r)

@@ -163,6 +163,9 @@ PLACE_WORDING = {"guru_bk": N_("guru.ask_place"), "korban": N_("victim.ask_place
 VICTIM_WORDS = {
     N_("report.summary"): N_("victim.summary"),
     N_("report.urgent_help"): N_("victim.urgent_help"),
+    N_("report.cancelled"): N_("victim.cancelled"),
+    N_("conv.draft_waiting"): N_("victim.draft_waiting"),
+    N_("report.text_too_long"): N_("victim.text_too_long"),
     N_("role.korban"): N_("victim.role_label"),
     N_("updates.ya"): N_("victim.updates_ya"),
     N_("evidence.warning"): N_("victim.evidence_warning"),

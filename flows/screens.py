@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flows import report_questions
 from flows.codes import format_code
-from flows.core import N_, Choice, Reply
+from flows.core import N_, Choice, Effect, Input, Reply
 from flows.help import PAGES
 
 
@@ -90,3 +91,26 @@ def code_reissued(v: Mapping[str, Any]) -> Reply:
         N_("report.code_reissued"),
         {"code": format_code(v["code"]), "case_number": v["case_number"]},
     )
+
+
+def unexpected(answers: Mapping[str, Any], inp: Input) -> tuple[list[Reply], list[Effect]]:
+    """What an input the current question cannot take is told (the draft is kept): a video
+    is deleted at once, a picture gets the warning, anything else a short line."""
+    if inp.kind == "media" and inp.text in report_questions.MOVING_PICTURES:
+        refused = report_questions.for_role(answers, N_("evidence.video_refused"))
+        return [Reply(refused)], [Effect("delete_input")]
+    if inp.kind == "media":
+        picture = inp.text in report_questions.MAYBE_PICTURES
+        said = N_("conv.media_not_accepted") if picture else N_("conv.media_short")
+        return [Reply(report_questions.for_role(answers, said))], []
+    if inp.kind == "choice":
+        return [Reply(N_("conv.stale_button"))], []
+    if inp.kind == "text" and inp.text.strip():
+        return [Reply(N_("conv.use_buttons"))], []
+    return [Reply(N_("conv.empty_text"))], []
+
+
+def cancelled(answers: Mapping[str, Any]) -> list[Reply]:
+    """The report is dropped; a victim is still spoken to as kamu when they stop."""
+    said = report_questions.for_role(answers, N_("report.cancelled"))
+    return [Reply(said), main_menu(answers.get("role") == "korban")]

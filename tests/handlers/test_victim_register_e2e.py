@@ -51,3 +51,18 @@ async def test_a_guru_bk_who_gave_a_contact_is_not_told_staff_do_not_know_them(
     [ask_updates] = await user.ask("Bu Sari, WA 0812-0000-1111")
     assert "Petugas hanya tahu kontak yang Anda tulis tadi" in ask_updates.plain
     assert "tidak tahu siapa Anda" not in ask_updates.plain
+
+
+async def test_a_victim_who_stops_or_comes_back_is_still_spoken_to_as_kamu(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.api.user(5590021)
+    await user.ask("/start", n=2)
+    await user.tap("Lapor", n=2)
+    await act(user, "tap", "role.korban")
+    await walk(user, ANSWERED["korban"][:2])
+    waiting, _again = await user.ask("/start", n=2)
+    assert "Kamu masih punya laporan yang belum selesai" in waiting.plain
+    cancelled, menu = await user.ask("/batal", n=2)
+    assert "jawabanmu sudah dihapus" in cancelled.plain
+    assert menu.plain == "Apa yang ingin kamu lakukan?"
