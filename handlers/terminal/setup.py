@@ -56,10 +56,6 @@ class TerminalParts:
             sent += done
         return sent
 
-    @staticmethod
-    def looks_like_invite(text: str) -> bool:
-        return staff.looks_like_invite(text)
-
 
 @dataclass(frozen=True, slots=True)
 class StaffState:

@@ -23,6 +23,7 @@ from handlers.render import plain
 from handlers.telegram.edge import TelegramEdge
 from handlers.terminal.api import BOT_ID, BOT_USERNAME, Message, Shown, TerminalApi
 from handlers.terminal.setup import TerminalParts, staff_state
+from storage.staff import looks_like_invite
 
 ReadLine = Callable[[], Awaitable[str | None]]
 
@@ -154,7 +155,7 @@ class TerminalShell:
         if text.isdigit() and chat.keys:
             self._say(N_("shell.pick_number"), n=len(chat.keys))
             return None
-        if self.here == STAFF_ID and self.parts.looks_like_invite(text):
+        if self.here == STAFF_ID and looks_like_invite(text):
             text = f"/start {text}"  # a pasted invite token, as its t.me link would send it
         message: dict[str, Any] = {
             "message_id": self.api.message_id(),
