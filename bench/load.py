@@ -56,6 +56,7 @@ ECHO_FLOW: tuple[Step, ...] = tuple(
 class Outcome:
     reports: list[float] = field(default_factory=list)  # completion times
     errors: list[str] = field(default_factory=list)
+    extra: int = 0  # bot messages beyond what the flow expects: an update handled twice
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,9 @@ async def run_flow(
     rng: random.Random,
 ) -> None:
     code = "0000-0000-0000"
+    expected = api.sent[uid]
     for index, step in enumerate(flow):
+        expected += step.replies
         if think_mean > 0:
             await asyncio.sleep(rng.uniform(0, 2 * think_mean))
         if time.perf_counter() >= stop_at:
@@ -113,6 +116,9 @@ async def run_flow(
         if not ok:
             outcome.errors.append(f"step {index} {step.value!r}: no answer in {STEP_TIMEOUT}s")
             return
+        if api.sent[uid] > expected:
+            outcome.extra += api.sent[uid] - expected
+            expected = api.sent[uid]
         if step.value == "Kirim" and step.replies > 1:
             found = next(
                 (m for m in reversed(api.history(uid)) if m.from_bot and CODE.search(m.plain)),

@@ -7,28 +7,41 @@ import gc
 import logging
 import signal
 
+from bot import stats
+from bot.cluster import Membership, Refused, coordinates, refusal
 from bot.delivery import DeliveryWorker
 from bot.memory import keep_large_buffers_mapped
+from bot.monthly import MonthlySummaries
 from bot.settings import Settings
 from bot.sla import EscalationWorker
+from bot.webhook import ensure_secret, listen_address, path_of, secret_of, set_webhook
 from handlers.casework.announce import Announcer, delivery_failed
 from handlers.casework.service import StaffService
 from handlers.i18n import Catalogs
 from handlers.render import Renderer
 from handlers.reporter.service import ReporterService
-from handlers.telegram.aiogram_runtime import AiogramPolling
+from handlers.reports.monthly import summary_calls
+from handlers.status_server import StatusServer
+from handlers.telegram.aiogram_runtime import AiogramRuntime
 from handlers.telegram.answers import Kind
 from handlers.telegram.client import BotApi
 from handlers.telegram.edge import TelegramEdge
 from handlers.telegram.messages import set_profile
+from handlers.telegram.ordering import PersonOrder
+from handlers.telegram.outbound import Call
+from handlers.telegram.reception import Polling, Received
 from handlers.telegram.runtime import Runtime
+from handlers.telegram.webhook import WebhookServer
 from handlers.terminal.setup import TerminalParts
 from handlers.terminal.shell import TerminalShell, stdin_reader
+from storage import outbox
 from storage.crypto import Keys
 from storage.db import Database
 from storage.keycheck import KeyMismatch, verify_key
 from storage.migrate import SCHEMA_HEAD, current
+from storage.outbox import Due
 from storage.places import PlaceIndex
+from storage.shared import Shared, SharedLimiter
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +60,8 @@ class App:
         self.places = PlaceIndex.load()
         self.announcer = Announcer(self.keys, self.places)
         self.worker: DeliveryWorker | None = None
+        # Several webhook workers share locks, limits and pacing through Redis (bot/cluster.py).
+        self.shared = Shared(settings.redis_url) if coordinates(settings) else None
         self.service = ReporterService(
             self.db,
             self.keys,
@@ -56,8 +71,16 @@ class App:
             reports_per_day=settings.reports_per_day,
             announcer=self.announcer,
             wake=self.wake,
+            status_limit=self.shared_limit("status", settings.status_lookups_per_minute),
         )
         self.staff = StaffService(self.db, self.keys, self.renderer, self.announcer, wake=self.wake)
+
+    def shared_limit(self, name: str, per_minute: int) -> SharedLimiter | None:
+        return None if self.shared is None else SharedLimiter(self.shared, name, per_minute, 60.0)
+
+    async def make_later(self, due: Due) -> list[Call]:
+        """The calls for an outbox row made when it is sent (a monthly summary)."""
+        return await summary_calls(self.db, self.keys, self.renderer, due)
 
     def wake(self) -> None:
         """Something was queued in the outbox: send it now rather than at the next poll."""
@@ -77,7 +100,21 @@ class App:
         except KeyMismatch as e:
             raise NotReady(str(e)) from None
 
+    async def readiness(self) -> str | None:
+        """None when this process can do its work; otherwise why not, in a few words."""
+        try:
+            revision = await current(self.db.engine)
+        except Exception as e:  # noqa: BLE001 - any failure means not ready
+            return f"the database does not answer ({type(e).__name__})"
+        if revision != SCHEMA_HEAD:
+            return "the database schema is not current"
+        if self.shared is not None and not await self.shared.ping():
+            return "Redis does not answer"
+        return None
+
     async def close(self) -> None:
+        if self.shared is not None:
+            await self.shared.close()
         await self.db.dispose()
 
 
@@ -94,23 +131,30 @@ POLLING_CONCURRENCY = 24
 DRAIN_SECONDS = 10.0  # at shutdown, for updates already handed to the edge
 
 
-def make_runtime(settings: Settings, *, polling_timeout: int = 10) -> Runtime:
-    """How updates arrive: aiogram's long polling, at most POLLING_CONCURRENCY handled at once."""
+def make_runtime(settings: Settings) -> Runtime:
+    """The framework updates pass through on their way to the edge (BOT_RUNTIME)."""
     assert settings.bot_token is not None
-    return AiogramPolling(
-        settings.bot_token.get_secret_value(),
-        settings.telegram_api_url,
-        concurrency=POLLING_CONCURRENCY,
-        polling_timeout=polling_timeout,
-    )
+    token = settings.bot_token.get_secret_value()
+    if settings.bot_runtime == "ptb":
+        # Imported only when chosen: PTB (and httpx) would cost every other process memory.
+        from handlers.telegram.ptb_runtime import PtbRuntime
+
+        return PtbRuntime(token, settings.telegram_api_url)
+    return AiogramRuntime(token, settings.telegram_api_url)
 
 
 class TelegramBot:
-    """The bot on Telegram: a runtime receives updates for the edge, the client sends, and the
-    outbox delivery and escalation workers run beside them. Tests drive it too."""
+    """The bot on Telegram: reception records and hands updates to the runtime, which passes
+    them to the edge; the client sends, and the outbox delivery and escalation workers run
+    beside them. Tests drive it too."""
 
-    def __init__(self, app: App, api: BotApi, runtime: Runtime) -> None:
+    def __init__(
+        self, app: App, api: BotApi, runtime: Runtime, *, polling_timeout: int = 10
+    ) -> None:
         self.app, self.api, self.runtime = app, api, runtime
+        self.membership = Membership(app.db, app.settings)
+        shared = app.shared
+        self.received = Received(app.db, app.keys, app.service.store, shared=shared is not None)
         self.edge = TelegramEdge(
             api,
             app.renderer,
@@ -118,10 +162,35 @@ class TelegramBot:
             app.staff,
             messages_per_minute=app.settings.messages_per_minute,
             concurrency=POLLING_CONCURRENCY,
+            on_handled=self.received.handled,
+            replayed=self.received.replayed,
+            order=None if shared is None else PersonOrder(shared, app.keys, app.db),
+            limit=app.shared_limit("messages", app.settings.messages_per_minute),
+        )
+        s = app.settings
+        self.reception: Polling | WebhookServer
+        if s.webhook_url:
+            self.reception = WebhookServer(
+                self.received,
+                runtime,
+                path=path_of(s.webhook_url),
+                secret=secret_of(s),
+                listen=listen_address(s.webhook_listen),
+                ready=app.readiness,
+                with_status=s.metrics_listen is None,
+            )
+        else:
+            self.reception = Polling(api, self.received, runtime, polling_timeout=polling_timeout)
+        # /healthz, /readyz and /metrics on an internal port of their own, when asked for.
+        self.status = (
+            StatusServer(listen_address(s.metrics_listen), app.readiness)
+            if s.metrics_listen
+            else None
         )
         self._stop = asyncio.Event()
         self._stopping: asyncio.Task[None] | None = None
         self.sla: EscalationWorker | None = None
+        self.monthly: MonthlySummaries | None = None
 
     async def prepare(self) -> None:
         me = await self.api.get_me()
@@ -134,7 +203,25 @@ class TelegramBot:
         self.app.staff.bot_username = str(me.result.get("username") or "")
         bot_id = me.result.get("id")
         self.app.staff.bot_id = bot_id if isinstance(bot_id, int) else 0
-        await self.runtime.prepare()
+        try:
+            await self.membership.join()  # before anything changes what another process runs
+        except Refused as refused:
+            raise NotReady(str(refused)) from None
+        if not self.membership.shared:
+            async with self.app.db.unit_of_work() as session:
+                await outbox.release_all(session)  # its claims are this process's last life's
+        await self.reception.prepare()
+        if self.status is not None:
+            await self.status.start()
+        await self.runtime.start(self.edge.handle)
+        if isinstance(self.reception, WebhookServer):
+            await self.reception.start()  # listening before Telegram is told where to post
+        if isinstance(self.reception, WebhookServer) and not self.membership.shared:
+            # One process tells Telegram itself (several workers leave that to
+            # `lapor-ppa webhook set`, once per deployment).
+            answer = await set_webhook(self.api, self.app.settings)
+            if not answer.ok:
+                raise NotReady(f"Telegram refused the webhook ({answer.error or answer.name})")
         # Everything built so far lives as long as the process: keep the collector off it
         # (aiogram's per-method pydantic response classes were being rebuilt after each sweep).
         gc.freeze()
@@ -150,7 +237,10 @@ class TelegramBot:
             on_permanent_failure=lambda session, row: delivery_failed(
                 session, self.app.announcer, row
             ),
+            shared=self.app.shared,
+            later=self.app.make_later,
         )
+        self.monthly = MonthlySummaries(self.app.db, self.app.keys, wake=self.app.wake)
         self.sla = EscalationWorker(
             self.app.db,
             self.app.keys,
@@ -158,28 +248,38 @@ class TelegramBot:
             urgent_seconds=s.sla_urgent_seconds,
             normal_workdays=s.sla_normal_workdays,
             national_workdays=s.escalate_national_workdays,
+            interval_seconds=s.sla_check_seconds,
             wake=self.app.wake,
         )
         await set_profile(self.api, self.app.renderer)
 
     async def serve(self, *, handle_signals: bool = True) -> None:
         assert self.app.worker is not None and self.sla is not None, "prepare() first"
+        assert self.monthly is not None
         worker = asyncio.create_task(self.app.worker.run(self._stop))
         sla = asyncio.create_task(self.sla.run(self._stop))
+        monthly = asyncio.create_task(self.monthly.run(self._stop))
+        numbers = asyncio.create_task(stats.run(self.app.db, self._stop))
+        lease = asyncio.create_task(self.membership.keep(self._stop))
         signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
         loop = asyncio.get_running_loop()
         for sig in signals:
             loop.add_signal_handler(sig, self._on_signal, sig)
         try:
-            # Returns once stopped and the updates in hand are handled (bounded).
-            await self.runtime.serve(self.edge.handle)
+            # Returns once stopped; then the updates in hand are handled (bounded).
+            await self.reception.serve()
             await self.edge.drain(DRAIN_SECONDS)
+            await self.received.close()
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)
             self._stop.set()
             await worker
             await sla
+            await monthly
+            await numbers
+            await lease
+            await self.membership.leave()
 
     def _on_signal(self, sig: signal.Signals) -> None:
         log.warning("received %s; stopping", sig.name)
@@ -189,9 +289,13 @@ class TelegramBot:
     async def stop(self) -> None:
         """Stop receiving; `serve` returns once the updates in hand are handled, and only then
         stops the workers (what those updates queued may still go out)."""
-        await self.runtime.stop()
+        await self.reception.stop()
 
     async def close(self) -> None:
+        await self.membership.leave()
+        if self.status is not None:
+            await self.status.close()
+        await self.reception.close()
         await self.runtime.close()
         await self.api.close()
 
@@ -200,7 +304,8 @@ async def run_telegram(app: App) -> None:
     bot = TelegramBot(app, make_client(app.settings), make_runtime(app.settings))
     try:
         await bot.prepare()
-        log.info("polling %s as @%s", app.settings.telegram_api_url, app.staff.bot_username)
+        how = f"webhook {app.settings.webhook_url}" if app.settings.webhook_url else "polling"
+        log.info("%s via %s as @%s", how, app.settings.telegram_api_url, app.staff.bot_username)
         await bot.serve()
     finally:
         await bot.close()
@@ -224,6 +329,7 @@ def terminal_parts(app: App) -> TerminalParts:
             per_group_per_minute=100_000,
             per_private_chat_per_second=1000.0,
             on_permanent_failure=lambda session, row: delivery_failed(session, app.announcer, row),
+            later=app.make_later,
         ),
     )
 
@@ -235,6 +341,10 @@ async def run(
     use_shell = settings.bot_token is None if shell is None else shell
     if settings.secret_key is None:
         raise NotReady("SECRET_KEY is not set (at least 32 characters; make run generates one)")
+    if not use_shell and (refused := refusal(settings)) is not None:
+        raise NotReady(refused)
+    if settings.webhook_url and not use_shell:
+        settings = ensure_secret(settings)
     app = App(settings, settings.secret_key.get_secret_value())
     try:
         await app.check_schema()

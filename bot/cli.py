@@ -1,4 +1,5 @@
-"""`lapor-ppa` console script: run, shell, db upgrade, upt import/list/pending, env init."""
+"""`lapor-ppa` console script: run, shell, db upgrade, upt …, staff …, tickets, audit,
+webhook set|info|delete, env init."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_cases, cli_staff, cli_upt
+from bot import cli_cases, cli_export, cli_staff, cli_upt, cli_webhook, logs
 from bot.envfile import env_init
 from bot.open_db import CommandError, explain, keys_for
 from bot.settings import Settings
@@ -34,22 +35,6 @@ def _settings() -> Settings:
 
 
 LOG_FILE = Path("lapor-ppa.log")
-
-
-def _configure_logging(level: str, file: Path | None = None) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        filename=file,
-    )
-    # aiogram logs every update id at INFO; ids are not for logs.
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    # Alembic announces each of its plugins at INFO on every upgrade: noise for an operator.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    # At DEBUG the SQLite driver logs each call with its arguments (hashed reporter refs, chat
-    # keys, ciphertext): never, whatever the level. SQLAlchemy already hides parameters.
-    for driver in ("aiosqlite", "asyncpg"):
-        logging.getLogger(driver).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 async def _db_upgrade(settings: Settings) -> None:
@@ -92,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_upt.add_parser(sub)
     cli_staff.add_parser(sub)
     cli_cases.add_parsers(sub)
+    cli_export.add_parser(sub)
+    cli_webhook.add_parser(sub)
     env = sub.add_parser("env", help="local environment")
     env_sub = env.add_subparsers(dest="env_command", required=True)
     init = env_sub.add_parser("init", help="generate SECRET_KEY into .env if missing")
@@ -108,7 +95,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         args.command == "run" and (args.shell or not settings.bot_token)
     )
     # In the shell, log lines would interleave with the conversation: they go to a file.
-    _configure_logging(settings.log_level, LOG_FILE if shell_mode else None)
+    logs.configure(settings.log_level, settings.log_format, LOG_FILE if shell_mode else None)
     if shell_mode and settings.secret_key is None:
         # Trying the bot locally: give this install its own key, as `make run` does.
         env_init(Path(".env"), settings.database_url)
@@ -134,6 +121,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(cli_cases.audit_command(settings, args.case))
     if args.command == "tickets":
         return asyncio.run(cli_cases.tickets_command(settings, args))
+    if args.command == "export":
+        return asyncio.run(cli_export.export_command(settings, args))
+    if args.command == "webhook":
+        return asyncio.run(cli_webhook.webhook_command(settings, args))
     return asyncio.run(cli_upt.upt_command(settings, args))
 
 

@@ -7,8 +7,9 @@ commit, and it is never lost: a row leaves `pending` only once Telegram has answ
 Every due-time decision (retries, pauses, pacing) reads the injected clock, so tests move
 time instead of sleeping. Logs name rows by id and purpose, never by chat or content.
 
-Run one worker per database: pacing lives in its memory, and claim_due's PostgreSQL row
-locks last only for the claim, so two workers could both send the same row.
+Any number of workers may share a database: a row is claimed for a while (a lease) before it
+is sent, so no two send it, and a killed worker's rows are taken over once the claim lapses.
+Pacing is per process unless a shared budget (Redis) is given.
 """
 
 from __future__ import annotations
@@ -26,18 +27,22 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flows.outbound import Summary
 from handlers.render import Renderer
 from handlers.telegram.answers import Action, Answer, Verdict
 from handlers.telegram.client import BotApi
-from handlers.telegram.outbound import TelegramOutbound
+from handlers.telegram.outbound import Call, TelegramOutbound
 from storage import outbox
 from storage.crypto import Keys
 from storage.db import Database
 from storage.models import OutboxMessage, utcnow
+from storage.shared import Shared
 
 log = logging.getLogger(__name__)
 
 PermanentFailureHook = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
+# Makes the calls for a row whose content is made when it is sent (a monthly summary).
+MakeLater = Callable[[outbox.Due], Awaitable[list[Call]]]
 
 # A 429 does not say whether the chat or the whole bot sent too much, so every 429 also pauses
 # all sending briefly; the chat itself waits the full retry_after.
@@ -102,14 +107,19 @@ class DeliveryWorker:
         on_permanent_failure: PermanentFailureHook | None = None,
         idle_poll_seconds: float = 0.5,
         batch: int = 50,
+        shared: Shared | None = None,
+        later: MakeLater | None = None,
     ) -> None:
         self._db = db
+        self._later = later
         self._keys = keys
         self._api = api
         self._policy = api.policy
         self._telegram = TelegramOutbound(renderer)
         self._clock = clock
-        self._overall = _Window(*_per_second(overall_per_second))
+        self._overall_limit = _per_second(overall_per_second)
+        self._overall = _Window(*self._overall_limit)
+        self._shared = shared  # several workers: the budgets are counted in Redis
         self._group_limit = (per_group_per_minute, 60.0)
         self._private_limit = _per_second(per_private_chat_per_second)
         self._on_permanent_failure = on_permanent_failure
@@ -180,28 +190,63 @@ class DeliveryWorker:
             rows = await outbox.claim_due(session, now, self._batch)
         self._forget_idle_chats(now)
         attempted = 0
+        began = now
+        left = [due.id for due in rows]  # claimed and not yet sent: handed back at the end
+        try:
+            attempted = await self._send_claimed(rows, left, began)
+        finally:
+            if left:
+                await self._record(lambda s: outbox.release(s, left))
+        return attempted
+
+    async def _send_claimed(self, rows: list[outbox.Due], left: list[int], began: datetime) -> int:
+        attempted = 0
+        # Well within the claim: a row is never still ours after another worker may take it.
+        horizon = began + timedelta(seconds=outbox.CLAIM_SECONDS / 2)
         for due in rows:  # claim_due gives at most one row per chat, oldest chats first
             if self._stop is not None and self._stop.is_set():
                 break
             now = self._clock()
-            if now < self._paused_until:
+            if now < self._paused_until or now > horizon:
                 break
-            chat_window = self._window_for(due)
-            waits = [self._chat_paused.get(due.chat_key), chat_window.free_at(now)]
-            chat_ready = max((t for t in waits if t is not None and t > now), default=None)
-            if chat_ready is not None:
-                self._defer(chat_ready)  # paced: left for a later pass; other chats go on
+            paused = self._chat_paused.get(due.chat_key)
+            if paused is not None and paused > now:
+                self._defer(paused)  # waiting out a 429: other chats go on
                 continue
-            overall_ready = self._overall.free_at(now)
-            if overall_ready is not None:
-                self._defer(overall_ready)
+            ready, chat_only = await self._take_budget(due, now)
+            if ready is not None:
+                self._defer(ready)  # paced: left for a later pass
+                if chat_only:
+                    continue  # other chats go on
                 break
-            self._overall.take(now)
-            chat_window.take(now)
             attempted += 1
+            left.remove(due.id)
             if not await self._deliver(due):
                 break
         return attempted
+
+    async def _take_budget(self, due: outbox.Due, now: datetime) -> tuple[datetime | None, bool]:
+        """Count this send against the chat's and the bot's budget: (None, _) when both had
+        room; else when there will be, and whether only the chat was out of room."""
+        limit, period = self._group_limit if due.is_group else self._private_limit
+        if self._shared is not None:
+            wait, which = await self._shared.take(
+                int((now - _EPOCH).total_seconds() * 1000),
+                [(f"pace:chat:{due.chat_key}", limit, period), ("pace:all", *self._overall_limit)],
+            )
+            if not which:
+                return None, False
+            return now + timedelta(seconds=wait), which == 1
+        chat_window = self._window_for(due)
+        chat_ready = chat_window.free_at(now)
+        if chat_ready is not None:
+            return chat_ready, True
+        overall_ready = self._overall.free_at(now)
+        if overall_ready is not None:
+            return overall_ready, False
+        self._overall.take(now)
+        chat_window.take(now)
+        return None, False
 
     def _window_for(self, due: outbox.Due) -> _Window:
         window = self._chats.get(due.chat_key)
@@ -228,16 +273,24 @@ class DeliveryWorker:
         try:
             if due.channel != "telegram":
                 raise KeyError(due.channel)
-            calls = self._telegram.calls(due)
+            if isinstance(due.op, Summary):
+                if self._later is None:
+                    raise KeyError("summary")
+                calls = await self._later(due)  # made now, from the figures as they are now
+            else:
+                calls = self._telegram.calls(due)
         except KeyError as error:
             # A row that cannot even be built will not get better by retrying.
             await self._fail(due, f"cannot build {due.method or 'row'}: {error}")
+            return True
+        if not calls:  # nothing is owed any more (the koordinator left or opted out)
+            await self._record(lambda s: outbox.mark_sent(s, due.id, None))
             return True
         sent: int | None = None
         # Later calls (the unban after a ban) only follow a first one that worked; the row's
         # outcome is the first call that did not, or the last one.
         for call in calls:
-            answer = await self._api.call(call.method, call.params)
+            answer = await self._api.call(call.method, call.params, upload=call.upload)
             verdict = self._policy.judge(call.method, answer, self._backoff_steps.get(due.id, 0))
             if verdict.action is not Action.DONE:
                 break

@@ -21,6 +21,17 @@ def has_key(path: Path) -> bool:
     )
 
 
+def append_setting(path: Path, name: str, value: str) -> None:
+    """Add NAME=value to the file, creating it readable by its owner only (it holds keys)."""
+    text = path.read_text() if path.exists() else ""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.chmod(path, 0o600)
+    with os.fdopen(fd, "a") as f:
+        if text and not text.endswith("\n"):
+            f.write("\n")
+        f.write(f"{name}={value}\n")
+
+
 def env_init(path: Path, database_url: str) -> None:
     """Give a local install its own SECRET_KEY, once; never overwrite an existing one, and
     never make one for a database that already holds data written with another."""
@@ -35,15 +46,7 @@ def env_init(path: Path, database_url: str) -> None:
             f"the database {where(database_url)} already holds data: put the SECRET_KEY it was "
             f"written with into {path} (a new key could not read it)"
         )
-    text = path.read_text() if path.exists() else ""
-    key = secrets.token_urlsafe(48)
-    # The key reads every stored report: only its owner may read the file.
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    os.chmod(path, 0o600)
-    with os.fdopen(fd, "a") as f:
-        if text and not text.endswith("\n"):
-            f.write("\n")
-        f.write(f"SECRET_KEY={key}\n")
+    append_setting(path, "SECRET_KEY", secrets.token_urlsafe(48))
     print(
         f"lapor-ppa: generated a new SECRET_KEY into {path}. Keep it: without it the stored "
         "reports cannot be read."

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from handlers.casework.announce import Announcer
+from handlers.metrics import SLA_ESCALATIONS
 from storage import escalation
 from storage.crypto import Keys
 from storage.db import Database
@@ -66,6 +67,7 @@ class EscalationWorker:
             if result is not None:
                 done += 1
                 log.info("ticket %s escalated to level %d", step.case_number, result.level)
+                SLA_ESCALATIONS.labels(str(result.level)).inc()
                 self.wake()
         return done
 

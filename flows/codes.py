@@ -77,6 +77,14 @@ def parse_code(text: str) -> str | CodeError:
     return symbols
 
 
+def _phone_number(text: str) -> bool:
+    """An Indonesian phone number such as 0812-3456-7890 has a code's shape (twelve symbols in
+    fours) but is evidence: only digits, starting 0 or 62. A generated code is all digits
+    about once in a million; typed alone like this it is asked for again, never lost."""
+    digits = "".join(c for c in text if c not in " -.+()")
+    return digits.isascii() and digits.isdigit() and digits.startswith(("0", "62"))
+
+
 def looks_like_code(text: str) -> bool:
     """Whether ``text`` is shaped like a code, so a code pasted mid-conversation (even with a
     typo) can be recognised instead of being treated as, say, part of a report.
@@ -87,7 +95,7 @@ def looks_like_code(text: str) -> bool:
     match here whenever they are typed correctly.
     """
     symbols = _normalise(text)
-    if symbols is None:
+    if symbols is None or _phone_number(text):
         return False
     if any(c.isascii() and c.isdigit() for c in text):
         return True

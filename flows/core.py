@@ -68,13 +68,31 @@ class Stamp:
 
 
 @dataclass(frozen=True, slots=True)
+class Day:
+    """A calendar date (ISO, YYYY-MM-DD), shown in the reader's locale; `pattern` names the
+    catalog's format for it ("format.month" shows only the month and year)."""
+
+    iso: str
+    pattern: str = "format.date"
+
+
+@dataclass(frozen=True, slots=True)
+class Seq:
+    """Several values in a row, joined by `sep` (an empty one renders as `empty`)."""
+
+    items: tuple[Param, ...] = ()
+    empty: str = ""  # a catalog message id, shown when there are no items
+    sep: str = ", "
+
+
+@dataclass(frozen=True, slots=True)
 class Lines:
     """ "Label: value" lines, one per row; labels are catalog messages. Empty renders empty."""
 
     rows: tuple[tuple[str, Param], ...] = ()
 
 
-Param = str | Msg | Stamp | Lines
+Param = str | Msg | Stamp | Day | Seq | Lines
 
 
 @dataclass(frozen=True, slots=True)

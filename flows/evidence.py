@@ -279,3 +279,19 @@ def from_dict(d: Mapping[str, Any]) -> Item:
     if kind == "link" and not value.startswith("https://"):
         raise ValueError("links are https URLs")
     return Item(cast(Kind, kind), value, platform)
+
+
+# Shorter "text" items ("grup vip", a word) are too common to say two reports share anything.
+MIN_TEXT_IDENTITY = 10
+
+
+def identity(item: Item) -> str | None:
+    """What makes two reports' items the same identifier, whoever typed it and however: a link
+    as normalised, a username and a group name without case, a phone number in E.164. None
+    for text too short to identify anything."""
+    if item.kind == "username":
+        return f"username:{item.value.lower()}"
+    if item.kind == "text":
+        folded = " ".join(item.value.casefold().split())
+        return f"text:{folded}" if len(folded) >= MIN_TEXT_IDENTITY else None
+    return f"{item.kind}:{item.value}"

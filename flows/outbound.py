@@ -71,7 +71,17 @@ class RemoveMember:
     user_id: int
 
 
-Op = Send | Edit | Delete | Photo | File | RemoveMember
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A unit's monthly summary for one koordinator: the text and the chart are made when it
+    is sent, from the month's figures then (handlers/reports/monthly.py)."""
+
+    upt_id: int
+    month: str  # "2026-11"
+    staff_id: int
+
+
+Op = Send | Edit | Delete | Photo | File | RemoveMember | Summary
 
 KINDS: dict[str, type] = {
     "send": Send,
@@ -80,6 +90,7 @@ KINDS: dict[str, type] = {
     "photo": Photo,
     "file": File,
     "remove_member": RemoveMember,
+    "summary": Summary,
 }
 _KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 
@@ -105,6 +116,8 @@ def op_to_json(op: Op) -> tuple[str, Json]:
         data = {"message_id": op.message_id}
     elif isinstance(op, Photo | File):
         data = {"file_id": op.file_id, "caption": _reply_out(op.caption)}
+    elif isinstance(op, Summary):
+        data = {"upt_id": op.upt_id, "month": op.month, "staff_id": op.staff_id}
     else:
         data = {"user_id": op.user_id}
     return kind, data
@@ -130,6 +143,8 @@ def op_from_json(kind: str, data: Json) -> Op:
         return Delete(int(data["message_id"]))
     if cls is Photo or cls is File:
         return cls(str(data["file_id"]), reply_from_json(data["caption"]))
+    if cls is Summary:
+        return Summary(int(data["upt_id"]), str(data["month"]), int(data["staff_id"]))
     return RemoveMember(int(data["user_id"]))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.core import Choice, Lines, Msg, Param, Reply, Stamp
+from flows.core import Choice, Day, Lines, Msg, Param, Reply, Seq, Stamp
 
 Json = dict[str, Any]
 
@@ -38,6 +38,10 @@ def _param_out(value: Param) -> Any:
         return out
     if isinstance(value, Stamp):
         return {"stamp": value.iso, "tz": value.tz}
+    if isinstance(value, Day):
+        return {"day": value.iso, "pattern": value.pattern}
+    if isinstance(value, Seq):
+        return {"seq": [_param_out(v) for v in value.items], "empty": value.empty, "sep": value.sep}
     if isinstance(value, Lines):
         return {"lines": [[label, _param_out(v)] for label, v in value.rows]}
     raise TypeError(f"not a reply parameter: {type(value).__name__}")
@@ -52,6 +56,11 @@ def _param_in(value: Any) -> Param:
         return Msg(str(value["msg"]), {k: _param_in(v) for k, v in (value.get("p") or {}).items()})
     if "stamp" in value:
         return Stamp(str(value["stamp"]), str(value["tz"]))
+    if "day" in value:
+        return Day(str(value["day"]), str(value.get("pattern") or "format.date"))
+    if "seq" in value:
+        items = tuple(_param_in(v) for v in value["seq"])
+        return Seq(items, str(value.get("empty", "")), str(value.get("sep", ", ")))
     if "lines" in value:
         return Lines(tuple((str(label), _param_in(v)) for label, v in value["lines"]))
     raise ValueError("unknown reply parameter")

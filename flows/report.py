@@ -41,7 +41,6 @@ from flows.report_questions import (
     WIPE,
     WORDING,
     first_unanswered,
-    for_role,
     role_steps,
 )
 from flows.report_summary import summary
@@ -104,7 +103,7 @@ def _prompt(r: Draft) -> Reply:
     step, a = r["step"], r["a"]
     if step in CHOICES:
         labels, per_row = CHOICES[step][1], CHOICES[step][2]
-        buttons = [Choice(f"{step}:{k}", for_role(a, labels[k])) for k in _options(step, a)]
+        buttons = [Choice(f"{step}:{k}", labels[k]) for k in _options(step, a)]
         rows = _rows(buttons, per_row)
         # "Tidak, tetap anonim" already is the way past the contact question.
         if step not in ("role", "contact"):
@@ -143,7 +142,7 @@ def _evidence_prompt(r: Draft) -> Reply:
     ev = r.get("ev") or {}
     items, images = ev.get("items", []), ev.get("images", [])
     if not items and not images:
-        return Reply(for_role(r["a"], N_("evidence.ask")), {}, [_skip_row()])
+        return Reply(N_("evidence.ask"), {}, [_skip_row()])
     rows = [
         [Choice(EVIDENCE_DONE, N_("evidence.done"))],
         [Choice(EVIDENCE_CLEAR, N_("evidence.clear"))],
@@ -155,10 +154,10 @@ def _evidence_prompt(r: Draft) -> Reply:
     )
 
 
-def urgent_help(a: Mapping[str, Any]) -> Reply:
+def urgent_help() -> Reply:
     """Numbers first, in plain text (Telegram makes them tappable); WhatsApp as a button."""
     return Reply(
-        for_role(a, N_("report.urgent_help")),
+        N_("report.urgent_help"),
         choices=[[Choice("", N_("urgent.whatsapp"), url=WHATSAPP_SAPA)]],
     )
 
@@ -186,7 +185,7 @@ def _go(r: Draft, step: str) -> Step:
     if step == "evidence":
         # Adding to what was given before (Ubah) starts from it.
         r["ev"] = r["a"].pop("evidence", None) or r.get("ev") or {"items": [], "images": []}
-        return [Reply(for_role(r["a"], N_("evidence.warning"))), prompt(r)], []
+        return [Reply(N_("evidence.warning")), prompt(r)], []
     return [prompt(r)], []
 
 
@@ -282,7 +281,7 @@ def _on_choice(r: Draft, step: str, value: str | None) -> Step:
     a[step] = None if step == "contact" else value
     first: list[Reply] = []
     if (step == "danger" and value == "ya") or (step == "safe" and value == "tidak"):
-        first.append(urgent_help(r["a"]))
+        first.append(urgent_help())
     if step == "safe":
         first.append(Reply(N_("victim.reassure")))
     replies, effects = _after(r)
@@ -299,7 +298,7 @@ def _on_text(r: Draft, step: str, raw: str) -> Step | None:
     if len(text) > limit:
         return [
             Reply(
-                for_role(r["a"], N_("report.text_too_long")),
+                N_("report.text_too_long"),
                 {"length": str(len(text)), "max": str(limit)},
             )
         ], []
@@ -323,7 +322,7 @@ def _on_evidence(r: Draft, inp: Input) -> Step | None:
     if inp.kind == "media":
         if inp.text in MOVING_PICTURES:
             # Out of the chat at once: a video of abuse must not sit there a moment longer.
-            refused = Reply(for_role(r["a"], N_("evidence.video_refused")))
+            refused = Reply(N_("evidence.video_refused"))
             return [refused, prompt(r)], [Effect("delete_input")]
         if inp.text != "photo" or not inp.ref:
             return [Reply(N_("evidence.media_refused")), prompt(r)], []

@@ -48,7 +48,7 @@ DANGER_LABELS = {
     "tidak": N_("danger.tidak"),
     "tidak_tahu": N_("danger.tidak_tahu"),
 }
-SAFE_LABELS = {"aman": N_("safe.aman"), "tidak": N_("safe.tidak")}
+SAFE_LABELS = {"aman": N_("victim.safe_aman"), "tidak": N_("victim.safe_tidak")}
 PURPOSE_LABELS = {"lapor": N_("purpose.lapor"), "bicara": N_("purpose.bicara")}
 RELATION_LABELS = {
     "orang_tua": N_("relation.orang_tua"),
@@ -158,29 +158,6 @@ WORDING = {
 }
 
 PLACE_WORDING = {"guru_bk": N_("guru.ask_place"), "korban": N_("victim.ask_place")}
-# A victim is never told off (the evidence rules in words that cannot read as blame), and is
-# spoken to as "kamu" all the way, never "Anda", with no "saya" put in their mouth.
-VICTIM_WORDS = {
-    N_("report.summary"): N_("victim.summary"),
-    N_("report.urgent_help"): N_("victim.urgent_help"),
-    N_("report.cancelled"): N_("victim.cancelled"),
-    N_("conv.draft_waiting"): N_("victim.draft_waiting"),
-    N_("report.text_too_long"): N_("victim.text_too_long"),
-    N_("role.korban"): N_("victim.role_label"),
-    N_("updates.ya"): N_("victim.updates_ya"),
-    N_("evidence.warning"): N_("victim.evidence_warning"),
-    N_("evidence.ask"): N_("victim.evidence_ask"),
-    N_("evidence.video_refused"): N_("victim.video_refused"),
-    N_("conv.media_not_accepted"): N_("victim.media_not_accepted"),
-    N_("conv.media_short"): N_("victim.media_short"),
-}
-
-
-def for_role(a: Mapping[str, Any], msgid: str) -> str:
-    """The victim's own wording of a message, else the message itself."""
-    return VICTIM_WORDS.get(msgid, msgid) if a.get("role") == "korban" else msgid
-
-
 # Each role's questions, in order. "summary" follows the last.
 PATHS = {
     "umum": (

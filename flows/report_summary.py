@@ -12,7 +12,6 @@ from flows.report_questions import (
     FIELD_LABELS,
     ROLE_LABELS,
     SUMMARY_UPDATES,
-    for_role,
     path,
     role_steps,
 )
@@ -55,9 +54,9 @@ def summary(r: Draft) -> Reply:
             )
         )
     return Reply(
-        for_role(a, N_("report.summary")),
+        N_("report.summary"),
         {
-            "role": Msg(for_role(a, ROLE_LABELS[a["role"]])),
+            "role": Msg(ROLE_LABELS[a["role"]]),
             "place": place_text,
             "fields": field_rows(a),
             "evidence": evidence,

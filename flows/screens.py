@@ -13,9 +13,9 @@ from flows.core import N_, Choice, Effect, Input, Reply
 from flows.help import PAGES
 
 
-def main_menu(victim: bool = False) -> Reply:
+def main_menu() -> Reply:
     return Reply(
-        N_("victim.menu_prompt") if victim else N_("menu.prompt"),
+        N_("menu.prompt"),
         choices=[
             [Choice("menu:lapor", N_("menu.lapor"))],
             [Choice("menu:status", N_("menu.status")), Choice("menu:bantuan", N_("menu.bantuan"))],
@@ -58,7 +58,7 @@ def erase_confirm() -> Reply:
 
 def wipe_confirm() -> Reply:
     return Reply(
-        N_("wipe.confirm"),
+        N_("victim.wipe_confirm"),
         {},
         [[Choice("wipe:yes", N_("wipe.yes"))], [Choice("wipe:no", N_("wipe.no"))]],
     )
@@ -66,10 +66,9 @@ def wipe_confirm() -> Reply:
 
 def submitted(v: Mapping[str, Any]) -> list[Reply]:
     """The code (shown once, never stored in the clear), the case and who received it."""
-    victim = bool(v.get("victim"))  # spoken to as "kamu" to the end
     replies = [
         Reply(
-            N_("victim.submitted") if victim else N_("report.submitted"),
+            N_("report.submitted"),
             {"code": format_code(v["code"]), "case_number": v["case_number"], "upt": v["upt_name"]},
         )
     ]
@@ -77,12 +76,9 @@ def submitted(v: Mapping[str, Any]) -> list[Reply]:
         replies.append(Reply(N_("victim.counsel_note")))
     if not v["connected"]:
         # Held at SAPA 129 itself (no place, or nobody anywhere): not "this region's staff".
-        if v.get("national", False):
-            held = N_("victim.held_national") if victim else N_("report.held_national")
-        else:
-            held = N_("victim.held_note") if victim else N_("report.held_note")
-        replies.append(Reply(held))
-    replies.append(main_menu(victim))
+        national = v.get("national", False)
+        replies.append(Reply(N_("report.held_national") if national else N_("report.held_note")))
+    replies.append(main_menu())
     return replies
 
 
@@ -93,16 +89,15 @@ def code_reissued(v: Mapping[str, Any]) -> Reply:
     )
 
 
-def unexpected(answers: Mapping[str, Any], inp: Input) -> tuple[list[Reply], list[Effect]]:
+def unexpected(inp: Input) -> tuple[list[Reply], list[Effect]]:
     """What an input the current question cannot take is told (the draft is kept): a video
     is deleted at once, a picture gets the warning, anything else a short line."""
     if inp.kind == "media" and inp.text in report_questions.MOVING_PICTURES:
-        refused = report_questions.for_role(answers, N_("evidence.video_refused"))
-        return [Reply(refused)], [Effect("delete_input")]
+        return [Reply(N_("evidence.video_refused"))], [Effect("delete_input")]
     if inp.kind == "media":
         picture = inp.text in report_questions.MAYBE_PICTURES
         said = N_("conv.media_not_accepted") if picture else N_("conv.media_short")
-        return [Reply(report_questions.for_role(answers, said))], []
+        return [Reply(said)], []
     if inp.kind == "choice":
         return [Reply(N_("conv.stale_button"))], []
     if inp.kind == "text" and inp.text.strip():
@@ -110,7 +105,6 @@ def unexpected(answers: Mapping[str, Any], inp: Input) -> tuple[list[Reply], lis
     return [Reply(N_("conv.empty_text"))], []
 
 
-def cancelled(answers: Mapping[str, Any]) -> list[Reply]:
-    """The report is dropped; a victim is still spoken to as kamu when they stop."""
-    said = report_questions.for_role(answers, N_("report.cancelled"))
-    return [Reply(said), main_menu(answers.get("role") == "korban")]
+def cancelled() -> list[Reply]:
+    """The report is dropped (a victim is still spoken to as kamu when they stop)."""
+    return [Reply(N_("report.cancelled")), main_menu()]

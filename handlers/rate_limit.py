@@ -1,9 +1,15 @@
-"""Per-person limits kept in memory (one bot process per database)."""
+"""Per-person limits kept in memory (one bot process per database; several workers share
+storage/shared.py's SharedLimiter instead, which has the same `allow`)."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
+
+
+class Limiter(Protocol):
+    async def allow(self, key: str) -> float: ...
 
 
 class RateLimiter:
@@ -31,3 +37,7 @@ class RateLimiter:
                 k: v for k, v in self._events.items() if v and now - v[-1] < self.window
             }
         return 0.0
+
+    async def allow(self, key: str) -> float:
+        """`check` in the shape a shared (Redis) limiter has too."""
+        return self.check(key)

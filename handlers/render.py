@@ -5,16 +5,17 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 
-from flows.core import N_, Choice, Lines, Msg, Param, Reply, Stamp
+from flows.core import N_, Choice, Day, Lines, Msg, Param, Reply, Seq, Stamp
 from handlers.i18n import Catalogs
 
 _TAGS = re.compile(r"</?(?:b|i|u|s|code|pre|blockquote)>")
+DAY_PATTERNS = (N_("format.date"), N_("format.month"))  # the formats a Day may name
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
@@ -49,6 +50,13 @@ class Renderer:
             pattern = self.catalogs.get(locale, N_("format.datetime"))
             text = format_datetime(when, pattern, tzinfo=zone, locale=locale)
             return f"{text} {ZONE_NAMES.get(value.tz, value.tz)}"
+        if isinstance(value, Day):
+            pattern = self.catalogs.get(locale, value.pattern)
+            return format_date(date.fromisoformat(value.iso), pattern, locale=locale)
+        if isinstance(value, Seq):
+            if not value.items:
+                return self.catalogs.get(locale, value.empty) if value.empty else ""
+            return value.sep.join(self.param(v, locale) for v in value.items)
         if isinstance(value, Lines):
             # One "label: value" line each, ending in a line break so a template can place
             # the block on its own lines and an empty block leaves no gap.

@@ -65,6 +65,11 @@ class Keys:
         """Only this is stored, so a database copy cannot be used to look tickets up."""
         return hmac.new(self.code_key, canonical_code.encode(), hashlib.sha256).hexdigest()
 
+    def evidence_mark(self, identity: str) -> str:
+        """An evidence identifier (flows/evidence.identity) as a keyed hash: reports naming
+        the same account or link are found together, and no identifier is stored in clear."""
+        return hmac.new(self.evidence_key, identity.encode(), hashlib.sha256).hexdigest()
+
     def invite_hash(self, token: str) -> str:
         return hmac.new(self.invite_key, token.encode(), hashlib.sha256).hexdigest()
 

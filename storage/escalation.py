@@ -144,7 +144,9 @@ async def escalate(
         Ticket.id == ticket_id, Ticket.status == "baru", Ticket.claimed_by_id.is_(None)
     )
     if session.bind.dialect.name == "postgresql":
-        probe = probe.with_for_update(skip_locked=True)
+        # NO KEY UPDATE: only the level changes, so a row that merely references the ticket
+        # (a card just recorded, an audit line) does not make this pass skip it.
+        probe = probe.with_for_update(skip_locked=True, key_share=True)
     row = (await session.execute(probe)).first()
     if row is None:
         return None  # claimed, closed, or another process holds it right now

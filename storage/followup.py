@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import inbox
 from storage.models import OutboxMessage, ReporterLink, Ticket, TicketEvent, TicketMessage, utcnow
 from storage.outbox import REPORTER_PURPOSES, forget_recipient
 
@@ -39,7 +40,8 @@ async def unlink_reporter(
 ) -> list[int]:
     """Erase a reporter's link to their tickets: the link rows, the stored chat id, and every
     outbox row ever bound to them (queued ones are cancelled; sent or failed ones lose their
-    recipient too), found by ticket and by `chat_key`. The cases stay with the UPT; returns
+    recipient too), found by ticket and by `chat_key`, and what they sent that waits in the
+    inbox. The cases stay with the UPT; returns
     their ticket ids."""
     links = (
         await session.scalars(select(ReporterLink).where(ReporterLink.reporter_ref == reporter_ref))
@@ -60,6 +62,7 @@ async def unlink_reporter(
         if row.status == "pending":
             row.status = "cancelled"
         forget_recipient(row)
+    await inbox.erase_person(session, reporter_ref)  # nothing they sent waits to be handled
     return ticket_ids
 
 

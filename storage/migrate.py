@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. The running bot checks the database against this constant instead of
 # loading Alembic (about 13 MiB it would keep for nothing); a test keeps it equal to head().
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0013"
+LOCK = 0x1A9012  # pg_advisory_xact_lock key of `db upgrade` ("lapor"), any constant will do
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -36,6 +37,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several containers may start at once: one migrates, the others wait for its
+            # commit and then find nothing to do. Released with this transaction.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
         await connection.run_sync(run)
 
 

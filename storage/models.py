@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -175,6 +177,7 @@ class Staff(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    monthly_summary: Mapped[bool] = mapped_column(Boolean, default=True)  # koordinators
 
 
 class StaffInvite(Base):
@@ -275,6 +278,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     result_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(200))
+    # A worker sending it holds it until then; a killed worker's rows are taken over after.
+    claimed_until: Mapped[datetime | None]
 
 
 Index("ix_outbox_due", OutboxMessage.status, OutboxMessage.not_before_at)
@@ -300,3 +305,84 @@ class InstanceFact(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class InboxUpdate(Base):
+    """An update Telegram sent, recorded before Telegram is told it arrived and deleted once
+    handled, so a crash never loses what someone wrote. Encrypted, without names; `person` is
+    the sender's keyed hash, so /hapus finds their rows."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    person: Mapped[str | None] = mapped_column(String(64), index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The worker that received it holds it until then (renewed while it works on it); past
+    # that, another worker hands it over again.
+    taken_until: Mapped[datetime | None]
+
+
+class Lease(Base):
+    """A named claim with an expiry: held while its holder renews it, free once it lapses (a
+    killed process blocks nobody for longer than the lease)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime]
+
+
+class EvidenceMark(Base):
+    """One evidence identifier of a ticket (an account, a link, a number, a group name) as a
+    keyed hash: tickets sharing one are linked reports. `platform` says where, for counts."""
+
+    __tablename__ = "evidence_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    mark: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    platform: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseRecord(Base):
+    """What a unit recorded about a case in SIMFONI's terms (flows/casework/record.py):
+    codes only, never words anyone typed. `violence` None: never recorded (the category's
+    kind is shown). One row per ticket, made on the first change."""
+
+    __tablename__ = "case_records"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    violence: Mapped[list[str] | None] = mapped_column(JSON)
+    referrals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sex: Mapped[str | None] = mapped_column(String(20))
+    age_band: Mapped[str | None] = mapped_column(String(20))
+    age: Mapped[int | None] = mapped_column(Integer)
+    education: Mapped[str | None] = mapped_column(String(20))
+    disability: Mapped[str | None] = mapped_column(String(20))
+    victims: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CaseService(Base):
+    """A service given for a case, on a date (the unit's calendar day)."""
+
+    __tablename__ = "case_services"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    service: Mapped[str] = mapped_column(String(20), primary_key=True)
+    given_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class MonthlySummary(Base):
+    """A koordinator's monthly summary is owed once: the row is the proof, whichever worker
+    wrote it first (its primary key refuses a second)."""
+
+    __tablename__ = "monthly_summaries"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -81,9 +81,16 @@ class Due:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+# A worker holds the rows it claimed this long; past that (it was killed) another takes them.
+# A pass stops sending well before (bot/delivery.py), and hands back what it did not send.
+CLAIM_SECONDS = 60.0
+
+
 async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> list[Due]:
     """Due rows, oldest first, never overtaking an earlier pending row to the same chat, except
-    that a new urgent card overtakes new normal cards (never an edit, a deletion or a notice)."""
+    that a new urgent card overtakes new normal cards (never an edit, a deletion or a notice).
+    Each is claimed for CLAIM_SECONDS: another worker does not take it meanwhile, and since an
+    earlier pending row blocks its chat, nor anything after it to the same chat."""
     earlier = aliased(OutboxMessage)
     blocked = exists().where(
         and_(
@@ -99,18 +106,25 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 50) -> li
     )
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.not_before_at <= now, ~blocked)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.not_before_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            ~blocked,
+        )
         .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
         .limit(limit)
     )
     if session.bind.dialect.name == "postgresql":
-        # Two bot processes never send the same row at once.
+        # Two workers claiming at the same moment skip each other's rows.
         stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
     rows = (await session.scalars(stmt)).all()
     out = []
+    held = now + timedelta(seconds=CLAIM_SECONDS)
     for row in rows:
         due = await (_legacy(session, row, now) if row.kind == LEGACY else _due(session, row, now))
-        if due is not None:
+        if due is not None:  # else it waits a moment (its card) or failed: not held
+            row.claimed_until = held
             out.append(due)
     return out
 
@@ -219,9 +233,29 @@ def forget_recipient(row: OutboxMessage) -> None:
     row.chat_id, row.chat_key, row.payload = "0", "", {}
 
 
+async def release(session: AsyncSession, row_ids: list[int]) -> None:
+    """Claimed but not sent this pass (paced, paused): free for the next pass, any worker's."""
+    if row_ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == "pending")
+            .values(claimed_until=None)
+        )
+
+
+async def release_all(session: AsyncSession) -> None:
+    """A single process starting: every claim is from its own earlier life."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.claimed_until.is_not(None))
+        .values(claimed_until=None)
+    )
+
+
 async def mark_sent(session: AsyncSession, row_id: int, message_id: int | None) -> None:
     row = await session.get_one(OutboxMessage, row_id)
     row.status, row.sent_at, row.result_message_id = "sent", utcnow(), message_id
+    row.claimed_until = None
     row.attempts += 1
     if row.purpose == "card" and message_id is not None and row.ticket_id and row.upt_id:
         session.add(
@@ -242,14 +276,19 @@ async def mark_retry(session: AsyncSession, row_id: int, at: datetime, error: st
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
-        .values(not_before_at=at, error=error[:200], attempts=OutboxMessage.attempts + 1)
+        .values(
+            not_before_at=at,
+            error=error[:200],
+            attempts=OutboxMessage.attempts + 1,
+            claimed_until=None,
+        )
     )
 
 
 async def mark_failed(session: AsyncSession, row_id: int, error: str) -> OutboxMessage:
     """Permanent failure (blocked, removed from the group): recorded on the ticket too."""
     row = await session.get_one(OutboxMessage, row_id)
-    row.status, row.error = "failed", error[:200]
+    row.status, row.error, row.claimed_until = "failed", error[:200], None
     row.attempts += 1
     if row.ticket_id is not None:
         session.add(
@@ -315,6 +354,20 @@ async def shown_about(
         )
     )
     return [(int(chat), int(message)) for chat, message in rows.all()]
+
+
+async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many messages wait, and since when the oldest has (for monitoring)."""
+    from sqlalchemy import func
+
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(OutboxMessage.created_at)).where(
+                OutboxMessage.status == "pending"
+            )
+        )
+    ).one()
+    return int(count or 0), oldest
 
 
 async def pending_count(session: AsyncSession) -> int:

@@ -74,6 +74,7 @@ class StatusView:
     upt_name: str
     timezone: str
     changed_at: datetime
+    victim: bool  # the reporter said they are the child: spoken to as "kamu"
 
 
 async def submit(
@@ -162,12 +163,14 @@ _STATUS = select(
     Ticket.status_changed_at,
     Upt.name,
     Upt.timezone,
+    Ticket.reporter_role,
 ).join(Upt, Upt.id == Ticket.upt_id)
 
 
 def _view(row: Any) -> StatusView:
-    ticket_id, stopped, case_number, status, changed_at, upt_name, tz = tuple(row)[:7]
-    return StatusView(ticket_id, stopped, case_number, status, upt_name, tz, changed_at)
+    ticket_id, stopped, case_number, status, changed_at, upt_name, tz, role = tuple(row)[:8]
+    victim = role == "korban"
+    return StatusView(ticket_id, stopped, case_number, status, upt_name, tz, changed_at, victim)
 
 
 async def status_by_code(session: AsyncSession, code_hash: str) -> StatusView | None:
@@ -193,4 +196,4 @@ async def status_now(conn: asyncpg.Connection, code_hash: str) -> tuple[StatusVi
     row = await conn.fetchrow(STATUS_NOW.sql, *STATUS_NOW.args(code=code_hash))
     if row is None:
         return None, False
-    return _view(row), bool(row[7])
+    return _view(row), bool(row[8])

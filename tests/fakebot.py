@@ -32,6 +32,8 @@ from typing import Any, TypeVar
 import pytest_asyncio
 from aiohttp import web
 
+from tests.fakebot_webhook import SECRET, Post, Pusher, Webhook
+
 __all__ = [
     "AnswerHold",
     "ApiError",
@@ -62,6 +64,10 @@ QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or q
 CONFLICT = (
     "Conflict: terminated by other getUpdates request;"
     " make sure that only one bot instance is running"
+)
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active;"
+    " use deleteWebhook to delete the webhook first"
 )
 
 # Update types Telegram sends when allowed_updates is empty or was never set.
@@ -180,6 +186,8 @@ class BotMessage:
     date: int = 0
     edit_date: int | None = None
     protected: bool = False  # sent with protect_content (no forwarding or saving)
+    upload: bytes | None = None  # a file the bot uploaded (multipart), as received
+    file_name: str = ""  # an uploaded document's name
 
     @property
     def labels(self) -> list[str]:
@@ -834,17 +842,23 @@ class FakeBotAPI:
         self._poll_generation = 0
         self._callbacks: dict[str, tuple[FakeUser | None, bool]] = {}
         self._callback_ids = itertools.count(7_000_000_000_001)
+        self._upload_ids = itertools.count(1)
         self._failures: dict[str, list[_Failure]] = {}
         self._flooded: dict[int, int] = {}  # chat id -> retry_after: every call to it is a 429
         self._random_failures: dict[str, _RandomFailures] = {}
         self._migrated: dict[int, int] = {}  # old group id -> its supergroup's id
         self._holds: list[AnswerHold] = []
+        self._slow: dict[str, float] = {}  # method (lower-case) -> seconds before it is applied
         self._accepted: dict[str, int] = {}  # successful calls per method (lower-case)
         self._changed = asyncio.Event()
         self._closing = False
         self._kicked: set[int] = set()
         self._runner: web.AppRunner | None = None
+        self._pusher: Pusher | None = None
+        self.webhook_sets = self.webhook_deletes = 0
+        self.webhook_timeout = 10.0  # Telegram waits about 60 s for a webhook's answer
         self._methods: dict[str, Handler] = {
+            "setWebhook": self._set_webhook,
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "deleteWebhook": self._delete_webhook,
@@ -899,6 +913,9 @@ class FakeBotAPI:
         self._notify()
         for hold in self._holds:  # held handlers would keep cleanup waiting
             hold.release()
+        if self._pusher is not None:
+            await self._pusher.stop()
+            self._pusher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1052,6 +1069,10 @@ class FakeBotAPI:
         self.group(new_id, title)
         self._migrated[old_id] = new_id
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Every later call of `method` waits `seconds` before it is applied (0: no wait)."""
+        self._slow[method.lower()] = seconds
+
     def hold_answer(self, method: str, nth: int = 1) -> AnswerHold:
         """Apply the `nth` successful call of `method` from now on, then hold its answer."""
         key = method.lower()
@@ -1157,6 +1178,8 @@ class FakeBotAPI:
                 failure = failures.pop(0)
                 raise ApiError(failure.status, failure.description, failure.retry_after)
             self._maybe_fail_randomly(canonical.lower())
+            if self._slow.get(canonical.lower()):
+                await asyncio.sleep(self._slow[canonical.lower()])
             handler = self._methods.get(canonical)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -1413,6 +1436,8 @@ class FakeBotAPI:
         allowed = params.get("allowed_updates")
         if isinstance(allowed, list):
             self._allowed_updates = frozenset(allowed) or None
+        if self._pusher is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         self._confirm(params.get("offset"))
         self._poll_generation += 1
         generation = self._poll_generation
@@ -1431,18 +1456,73 @@ class FakeBotAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), remaining)
 
-    def _delete_webhook(self, params: dict[str, Any]) -> bool:
+    async def _set_webhook(self, params: dict[str, Any]) -> bool:
+        url = params.get("url")
+        if not isinstance(url, str) or not url:
+            return await self._delete_webhook(params)
+        if not url.startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: bad webhook: an HTTPS URL must be provided")
+        secret = params.get("secret_token")
+        if secret is not None and not (isinstance(secret, str) and SECRET.fullmatch(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        connections = params.get("max_connections", 40)
+        if not isinstance(connections, int) or not 1 <= connections <= 100:
+            raise ApiError(400, "Bad Request: bad webhook: max_connections must be 1-100")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) or None
+        if params.get("drop_pending_updates"):
+            self._pending = []
+        hook = Webhook(url, secret, connections, self._allowed_updates)
+        if self._pusher is not None:
+            await self._pusher.stop()
+        self._poll_generation += 1  # a long poll in progress ends
+        self._notify()
+        self._pusher = Pusher(
+            hook,
+            lambda: self._take(100),
+            self._confirm_one,
+            lambda: self._changed,
+            timeout=self.webhook_timeout,
+        )
+        self._pusher.start()
+        self.webhook_sets += 1
+        return True
+
+    def _confirm_one(self, update_id: int) -> None:
+        self._pending = [u for u in self._pending if u["update_id"] != update_id]
+        self._notify()
+
+    async def _delete_webhook(self, params: dict[str, Any]) -> bool:
+        if self._pusher is not None:
+            await self._pusher.stop()
+            self._pusher = None
+            self.webhook_deletes += 1
         if params.get("drop_pending_updates"):
             self._pending = []
             self._forced.clear()
         return True
 
     def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
+        info: dict[str, Any] = {
             "url": "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+        if self._pusher is not None:
+            hook = self._pusher.hook
+            info |= {"url": hook.url, "max_connections": hook.max_connections}
+            if hook.allowed_updates:
+                info["allowed_updates"] = sorted(hook.allowed_updates)
+            failed = [p for p in self._pusher.posts if p.status != 200]
+            if failed:
+                info["last_error_message"] = f"Wrong response from the webhook: {failed[-1].status}"
+        return info
+
+    @property
+    def webhook_posts(self) -> list[Post]:
+        """Every POST to the webhook so far (none without one)."""
+        return list(self._pusher.posts) if self._pusher is not None else []
 
     @staticmethod
     def _commands_key(params: dict[str, Any]) -> str:
@@ -1500,7 +1580,7 @@ class FakeBotAPI:
         return self._post(params, str(raw), plain, entities, mode, protected=protected)
 
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
-        """A photo by file_id (the only way this bot ever sends one)."""
+        """A photo by file_id, or uploaded (multipart) as Telegram takes it."""
         return self._send_file(
             params,
             "photo",
@@ -1510,16 +1590,30 @@ class FakeBotAPI:
         )
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
-        """A document by file_id (uploads are not supported)."""
+        """A document by file_id, or uploaded (multipart) as Telegram takes it."""
         return self._send_file(
             params,
             "document",
             lambda file_id: {"file_id": file_id, "file_unique_id": file_id[-12:]},
         )
 
+    def _uploaded(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        """An uploaded file stands in for a file_id: it gets one, and its bytes are kept."""
+        file = params[kind]
+        limit = 10 * 1024 * 1024 if kind == "photo" else 50 * 1024 * 1024
+        if not file["size"]:
+            raise _bad(f"file must be non-empty ({kind})")
+        if file["size"] > limit:
+            raise ApiError(413, "Request Entity Too Large")
+        file_id = f"upload-{next(self._upload_ids)}-{file['filename']}"
+        return {**params, kind: file_id, "_upload": file}
+
     def _send_file(
         self, params: dict[str, Any], kind: str, media: Callable[[str], Any]
     ) -> dict[str, Any]:
+        if isinstance(params.get(kind), dict) and "content" in params[kind]:
+            params = self._uploaded(params, kind)
+        upload = params.get("_upload") or {}
         file_id = params.get(kind)
         if not isinstance(file_id, str) or not file_id:
             raise _bad(f"there is no {kind} in the request")
@@ -1538,6 +1632,8 @@ class FakeBotAPI:
             kind=kind,
             media=media(file_id),
             protected=bool(params.get("protect_content")),
+            upload=upload.get("content"),
+            file_name=str(upload.get("filename") or ""),
         )
 
     def _post(
@@ -1804,12 +1900,13 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
             for key, value in form.items():
                 if isinstance(value, web.FileField):
                     # Read and close now: leaked temp files would trip ResourceWarning.
-                    size = len(value.file.read())
+                    content = value.file.read()
                     value.file.close()
                     params[key] = {
                         "filename": value.filename,
                         "content_type": value.content_type,
-                        "size": size,
+                        "size": len(content),
+                        "content": content,
                     }
                 else:
                     params[key] = value if isinstance(value, str) else bytes(value).decode()

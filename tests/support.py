@@ -22,6 +22,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.tickets import Submission
 from tests.fakebot import FakeBotAPI
+from tests.fakebot_webhook import free_port
 
 TEST_SECRET = "test-only-secret-key-0123456789-abcdefghijklmnop"
 PG_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -87,6 +88,22 @@ async def database(request, tmp_path, keys: Keys) -> AsyncIterator[Database]:  #
 
 
 @pytest.fixture
+async def pg_database_url() -> AsyncIterator[str]:
+    """An empty PostgreSQL database of its own, for separate processes that share it (a
+    schema would not do: `search_path` is not in a URL); dropped afterwards."""
+    if reason := await _pg_unavailable():
+        pytest.skip(reason)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_DSN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_DSN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
 async def sqlite_db(tmp_path, keys: Keys) -> AsyncIterator[Database]:  # type: ignore[no-untyped-def]
     db, _ = await open_database("sqlite", tmp_path, keys)
     try:
@@ -128,8 +145,8 @@ class RunningBot:
 
 
 async def start_bot(api: FakeBotAPI, db: Database, keys: Keys, **settings_: Any) -> RunningBot:
-    """The real runtime (aiogram polling, the client, the delivery worker) against the fake
-    Bot API server; `settings_` override the test defaults."""
+    """The real bot (reception, the runtime, the client, the delivery worker) against the fake
+    Bot API server; `settings_` override the test defaults (bot_runtime="ptb", say)."""
     values: dict[str, Any] = dict(
         bot_token=api.token,
         telegram_api_url=api.url,
@@ -142,7 +159,11 @@ async def start_bot(api: FakeBotAPI, db: Database, keys: Keys, **settings_: Any)
     )
     settings = Settings(**(values | settings_), _env_file=None)
     app = App(settings, TEST_SECRET, db=db)
-    runtime = TelegramBot(app, make_client(settings), make_runtime(settings, polling_timeout=1))
+    runtime = TelegramBot(app, make_client(settings), make_runtime(settings), polling_timeout=1)
+    # No second bot runs beside one in a test: its lease is renewed once an hour, never inside
+    # a test (a renewal is a commit, and some tests count commits). bot/cluster's own tests
+    # renew in fractions of a second.
+    runtime.membership.lease_seconds, runtime.membership.renew_seconds = 7200.0, 3600.0
     await runtime.prepare()
     task = asyncio.create_task(runtime.serve(handle_signals=False))
     return RunningBot(api, db, keys, app, runtime, task)
@@ -169,21 +190,27 @@ async def bot_running(
         await stop_bot(running)
 
 
+@pytest.fixture(params=["aiogram", "ptb"])
+def bot_runtime(request: pytest.FixtureRequest) -> str:
+    """BOT_RUNTIME: every end-to-end test runs with each framework passing updates on."""
+    return str(request.param)
+
+
 @pytest.fixture
 async def running_bot(
-    fake_api: FakeBotAPI, database: Database, keys: Keys
+    fake_api: FakeBotAPI, database: Database, keys: Keys, bot_runtime: str
 ) -> AsyncIterator[RunningBot]:
     """The real runtime end to end, on SQLite and on PostgreSQL: the path production runs."""
-    async with bot_running(fake_api, database, keys) as running:
+    async with bot_running(fake_api, database, keys, bot_runtime=bot_runtime) as running:
         yield running
 
 
 @pytest.fixture
 async def sqlite_bot(
-    fake_api: FakeBotAPI, sqlite_db: Database, keys: Keys
+    fake_api: FakeBotAPI, sqlite_db: Database, keys: Keys, bot_runtime: str
 ) -> AsyncIterator[RunningBot]:
     """The real runtime on a SQLite file, for tests that open the same file from a CLI."""
-    async with bot_running(fake_api, sqlite_db, keys) as running:
+    async with bot_running(fake_api, sqlite_db, keys, bot_runtime=bot_runtime) as running:
         yield running
 
 
@@ -212,3 +239,27 @@ def submission(draft_key: str = "d1", region: str | None = "35.15", **changes: A
     )
     values.update(changes)
     return Submission(**values)
+
+
+WEBHOOK_SECRET = "test-webhook-Secret_0123456789"
+
+
+def webhook_settings() -> dict[str, Any]:
+    """start_bot settings for webhook mode on a local port."""
+    port = free_port()
+    return dict(
+        webhook_url=f"http://127.0.0.1:{port}/telegram-updates",
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_listen=f"127.0.0.1:{port}",
+    )
+
+
+async def inbox_drained(db: Database) -> None:
+    """Wait until everything received has been handled (a restarted bot caught up)."""
+    from storage import inbox
+
+    for _ in range(200):
+        if not await inbox.unfinished(db):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("updates stayed in the inbox")

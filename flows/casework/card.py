@@ -18,8 +18,14 @@ def card_buttons(
     if images:
         # Opens nothing here: only the holder gets the images, in private, after a warning.
         extra.append([Choice(key("img", ticket_id), N_("card.open_images"))])
+    # What the unit did and learnt is recorded in every status: a closed case is corrected too.
+    record = [
+        Choice(key("rec", ticket_id, "svc"), N_("card.services")),
+        Choice(key("rec", ticket_id, "vic"), N_("card.victim")),
+        Choice(key("rec", ticket_id, "vio"), N_("card.violence")),
+    ]
     if status in CLOSED:
-        return extra
+        return [*extra, record]
     rows = [
         [
             Choice(key("status", ticket_id), N_("card.change_status")),
@@ -29,6 +35,7 @@ def card_buttons(
             Choice(key("fwd", ticket_id), N_("card.forward")),
             Choice(key("note", ticket_id), N_("card.note")),
         ],
+        record,
     ]
     if status == "baru" or not claimed:  # an open ticket nobody holds can always be taken
         rows.insert(0, [Choice(key("claim", ticket_id), N_("card.claim"))])

@@ -7,12 +7,16 @@ forward → pick → reason) carries on across updates in a StaffPrompt's `step`
    "anon": audit name of an unknown person, "chat": chat id, "user": user id,
    "private": the press came from the person's own chat, "bot": the bot's @username,
    "prompt": {"id", "step", "ticket_id", "data"} | None (the prompt being answered),
+   "message": the pressed or typed message's id,
    "at": which answer the flow waits for, plus what earlier answers told it ("key", "case", …)}
 
 Effects that answer (an EffectResult of the name on the right):
   load_case {ticket_id}        -> case {found, id, case_number, status, owned, holder_id,
                                         holder_name, followup_stopped, reachable, images,
-                                        narrative, details, upt_id, created_at, timezone}
+                                        narrative, details, upt_id, created_at, timezone,
+                                        category}
+  load_record {ticket_id}      -> record {record (flows/casework/record.py), today (ISO date in
+                                          the unit's time zone)}
   load_member {staff_id}       -> member {found, upt_id, status, name}
   load_prompt {prompt_id}      -> prompt {found, id, staff_id, done, step, ticket_id, data}
   load_unit {upt_id}           -> unit {found, id, name}
@@ -23,6 +27,9 @@ Effects that answer (an EffectResult of the name on the right):
   claim {ticket_id}                                   -> claimed {won, holder}
   move_status {ticket_id, status, reason, shareable}  -> moved {ok}
   reroute {ticket_id, upt_id, reason, strip}          -> rerouted {from_code, to_code}
+  change_record {ticket_id, change}                   -> recorded {before, record}
+      change: {op: set, values} | {op: service, code, date | None} |
+              {op: toggle, field, code, base (the list before, when never recorded)}
 Effects that only write:
   audit {action, ticket_id, detail, actor} · record_status {ticket_id, status}
   refresh_cards {ticket_id} · post_cards {ticket_id, upt_id} · post_waiting {upt_id}
@@ -31,6 +38,9 @@ Effects that only write:
   set_member_status {staff_id, status} · add_message {ticket_id, kind, text}
   open_prompt {ticket_id, step, data, ask}: a ForceReply only this person is asked for
   save_prompt {prompt_id, data, done}
+  show_stats {upt_id, exports}: the unit's figures and chart in this chat (Ekspor buttons for
+      a koordinator) · send_export {upt_id, month}: the month's XLSX in the person's private
+      chat · set_summary {staff_id, on}: the monthly summary stopped or sent again
 What the acting person sees (after the commit):
   toast {reply}: the answer to a button press
   say {reply, reply_to, private, photo}: a message in the chat (as a reply to the pressed or
@@ -38,6 +48,8 @@ What the acting person sees (after the commit):
   settle_pressed {reply}: the message whose button was pressed now says what was done, with
       no buttons left (a used status picker, approval request, share question, unit list)
   drop_prompt {prompt_id}: the ForceReply prompt that was answered leaves the chat
+  redraw {reply, message_id}: a menu (the pressed message when message_id is None) shows
+      `reply` with its buttons
 """
 
 from __future__ import annotations
@@ -59,6 +71,7 @@ def new_state(
     bot: str = "",
     prompt: dict[str, Any] | None = None,
     group: dict[str, Any] | None = None,
+    message: int | None = None,
 ) -> State:
     return {
         "v": VERSION,
@@ -71,6 +84,7 @@ def new_state(
         "bot": bot,
         "prompt": prompt,
         "group": group,  # /hubungkan: {"public": has a @username, "admin": the bot is admin}
+        "message": message,  # the pressed or typed message
         "at": None,
     }
 

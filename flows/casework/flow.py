@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from flows.casework import onboarding, press, prompts, status
+from flows.casework import onboarding, press, prompts, record_steps, reports, status
 from flows.core import EffectResult, Input, Outcome, State
 
 # Which step takes the answer the flow is waiting for (state["at"]).
@@ -33,6 +33,9 @@ ON_ANSWER: dict[str, Callable[[Outcome, EffectResult], None]] = {
     "pick_case": prompts.on_pick_case,
     "reroute_unit": prompts.on_reroute_unit,
     "rerouted": prompts.on_rerouted,
+    "record": record_steps.on_record,
+    "typed_record": record_steps.on_typed_record,
+    "recorded": record_steps.on_recorded,
 }
 
 
@@ -49,6 +52,8 @@ def step(state: State, inp: Input | EffectResult) -> Outcome:
         onboarding.redeem(out, inp.text)
     elif inp.kind == "command" and inp.command == "hubungkan":
         onboarding.connect(out)
+    elif inp.kind == "command" and inp.command == "statistik":
+        reports.statistik(out)
     elif inp.kind == "command" and inp.command == "membership":
         onboarding.membership(out, inp.text)
     return out

@@ -6,6 +6,7 @@ happens (flows/casework/press.py).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flows.casework.chain import STATUSES
@@ -25,13 +26,20 @@ ACTIONS = (
     "more",
     "img",
     "imgok",
+    "rec",
+    "view",
+    "put",
+    "exp",
+    "sum",
 )
+RECORD_ACTIONS = ("rec", "view", "put")
 
 
 @dataclass(frozen=True, slots=True)
 class StaffKey:
     action: str
-    target: int  # a ticket id; a staff id for approve/reject; a prompt id for share/to
+    target: int  # a ticket id; a staff id for approve/reject; a prompt id for share/to; a
+    # unit id for exp; a staff id for sum (the monthly summary: 0 stop, 1 send again)
     arg: str = ""
 
 
@@ -50,4 +58,14 @@ def parse_key(data: str) -> StaffKey | None:
         return None
     if parts[1] == "to" and not (arg.isascii() and arg.isdigit() and len(arg) <= 12):
         return None
+    if parts[1] in RECORD_ACTIONS and not _RECORD_ARG.fullmatch(arg):
+        return None
+    if parts[1] == "exp" and not _MONTH.fullmatch(arg):
+        return None
+    if parts[1] == "sum" and arg not in ("0", "1"):
+        return None
     return StaffKey(parts[1], int(parts[2]), arg)
+
+
+_RECORD_ARG = re.compile(r"[a-z0-9_.]{1,40}")
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows import report_kept
-from flows.casework import notices, onboarding, prompts
+from flows.casework import notices, onboarding, prompts, record_steps, reports
 from flows.casework.card import status_picker
 from flows.casework.chain import CLOSED, NEEDS_REASON, STATUS_LABELS, next_statuses
 from flows.casework.effects import audit, do, me, need, refuse, say, settle, toast
@@ -17,7 +17,7 @@ from flows.core import N_, Choice, EffectResult, Msg, Outcome, Reply
 
 # Keys whose target a refusal never looks up as a ticket. (A stranger's `to` press is still
 # looked up by its prompt id, as before; the audit rework will settle which ticket it names.)
-NOT_A_TICKET = ("approve", "reject", "share")
+NOT_A_TICKET = ("approve", "reject", "share", "exp", "sum")
 
 
 def begin(out: Outcome, data: str) -> None:
@@ -42,6 +42,10 @@ def begin(out: Outcome, data: str) -> None:
         prompts.share(out)
     elif k.action == "to":
         prompts.pick(out)
+    elif k.action == "exp":
+        reports.export(out)
+    elif k.action == "sum":
+        reports.summary_choice(out)
     else:
         need(out, "press", "load_case", ticket_id=k.target)
 
@@ -80,6 +84,8 @@ def on_case(out: Outcome, r: EffectResult) -> None:
             _images(out, c, action)
         case "more":
             _more(out, c)
+        case "rec" | "view" | "put":
+            record_steps.begin(out, c)
         case _:
             toast(out, N_("staff.not_allowed"))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.casework import notices
+from flows.casework import notices, record_steps
 from flows.casework.chain import next_statuses
 from flows.casework.effects import audit, do, drop_prompt, me, need, refuse, say, settle, toast
 from flows.casework.keys import key
@@ -55,6 +55,9 @@ def on_case(out: Outcome, r: EffectResult) -> None:
         drop_prompt(out, p["id"])
         audit(out, "refused", p["ticket_id"], "question after the reporter stopped")
         say(out, Reply(N_("staff.question_not_sent")), reply_to=True)
+        return
+    if p["step"] in record_steps.STEPS:  # open until a good value comes
+        record_steps.typed(out, c, p)
         return
     out.state["case"] = c
     data = {**p["data"], "text": text}

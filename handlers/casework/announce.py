@@ -8,25 +8,37 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows import casework, report_kept
+from flows import casework, register, report_kept
 from flows.casework import STATUS_LABELS, notices
 from flows.core import N_, Msg, Param, Reply, Stamp
 from flows.outbound import Delete, Edit, Op, Send
 from flows.report_questions import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
 from flows.text import clean
-from storage import cards, outbox, owners, prompts, staff, units
+from storage import cards, linked, outbox, owners, prompts, staff, units
 from storage.crypto import Keys
 from storage.models import OutboxMessage, Staff, StaffPrompt, Ticket, TicketCard, Upt
 from storage.places import PlaceIndex
 
 STAFF_LOCALE = "id"  # UPT staff read Indonesian
+TOLD_LINKED = 3  # open tickets whose holders hear of a new report naming the same account
+
+
+def _linked_line(links: linked.SeenBy | None) -> Param:
+    """ "This account/link is in N other reports", naming those the unit may see."""
+    if links is None or not links.total:
+        return ""
+    if not links.cases:
+        return Msg(N_("card.linked_counted"), {"count": str(links.total)})
+    return Msg(N_("card.linked"), {"count": str(links.total), "cases": ", ".join(links.cases)})
 
 
 class Announcer:
     def __init__(self, keys: Keys, places: PlaceIndex) -> None:
         self.keys, self.places = keys, places
 
-    def card(self, ticket: Ticket, upt: Upt, holder: Staff | None) -> Reply:
+    def card(
+        self, ticket: Ticket, upt: Upt, holder: Staff | None, links: linked.SeenBy | None = None
+    ) -> Reply:
         where = self.places.get(ticket.district_code or ticket.region_code or "")
         place: Param = Msg(N_("summary.unknown_place"))
         if where is not None:
@@ -49,6 +61,7 @@ class Announcer:
             "narrative": clean(ticket.narrative or "") or Msg(N_("card.no_narrative")),
             "status": Msg(STATUS_LABELS[ticket.status]),
             "holder": holder.display_name if holder else Msg(N_("card.unclaimed")),
+            "linked": _linked_line(links),
         }
         details = ticket.details or {}
         images = len(details.get("images", []))
@@ -56,16 +69,23 @@ class Announcer:
         claimed = ticket.claimed_by_id is not None
         return casework.card(ticket.id, params, ticket.status, images, cut, claimed)
 
+    @staticmethod
+    async def _links(session: AsyncSession, ticket: Ticket, upt: Upt) -> linked.SeenBy:
+        return await linked.seen_by(session, ticket.id, upt.id)
+
     async def _holder(self, session: AsyncSession, ticket: Ticket) -> Staff | None:
         return await session.get(Staff, ticket.claimed_by_id) if ticket.claimed_by_id else None
 
     async def post_cards(self, session: AsyncSession, ticket: Ticket, upt: Upt) -> int:
         """The unit's group gets the card; a unit without one, each active member privately."""
-        card = Send((self.card(ticket, upt, await self._holder(session, ticket)),), protect=True)
         if upt.telegram_chat_id is not None:
             targets = [upt.telegram_chat_id]
         else:
             targets = [m.telegram_user_id for m in await staff.members(session, upt.id)]
+        if not targets:
+            return 0  # nobody to show it to yet: nothing to build
+        holder, links = await self._holder(session, ticket), await self._links(session, ticket, upt)
+        card = Send((self.card(ticket, upt, holder, links),), protect=True)
         for chat_id in targets:
             await self._about(session, ticket, upt.id, chat_id, card, "card", ticket.urgent)
         return len(targets)
@@ -92,7 +112,8 @@ class Announcer:
         ]
         for upt_id, chat_id, message_id in targets:
             upt = await session.get_one(Upt, upt_id)
-            edit = Edit(self.card(ticket, upt, holder), message_id)
+            links = await self._links(session, ticket, upt)
+            edit = Edit(self.card(ticket, upt, holder, links), message_id)
             await self._about(session, ticket, upt_id, chat_id, edit, "card_edit")
 
     async def strip_cards(
@@ -158,6 +179,21 @@ class Announcer:
             await self._about(session, ticket, upt_id, chat_id, relay, "relay")
         return len(places)
 
+    async def tell_linked(self, session: AsyncSession, ticket: Ticket) -> int:
+        """A new ticket names an account or link that open tickets also name: the holders of
+        the newest few hear it in one line, with the new case number if every unit of theirs
+        may see the new ticket. How many chats were told."""
+        new_owners = await owners.owner_ids(session, ticket.id)
+        told = 0
+        for other in await linked.open_linked(session, ticket.id, TOLD_LINKED):
+            if await owners.owner_ids(session, other.id) <= new_owners:
+                params = {"case_number": other.case_number, "new": ticket.case_number}
+                reply = Reply(N_("staff.linked_report"), params)
+            else:
+                reply = Reply(N_("staff.linked_elsewhere"), {"case_number": other.case_number})
+            told += await self.tell_staff(session, other, reply)
+        return told
+
     async def _about_chat(
         self, session: AsyncSession, ticket: Ticket, chat_id: int, op: Op
     ) -> None:
@@ -206,6 +242,8 @@ class Announcer:
         the flow's decision (flows/casework/)."""
         if not ticket.reporter_chat_id:
             return False
+        if register.is_victim(ticket.reporter_role):
+            replies = register.kamu_words(replies)  # "kamu" to the end, as in their chat
         await outbox.enqueue(
             session,
             self.keys,

@@ -6,17 +6,20 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows import casework
 from flows.core import Effect, EffectResult, Outcome, Reply
+from handlers.casework import unit_reports
 from handlers.casework.announce import Announcer
 from handlers.casework.events import Direct, StaffEvent, StaffResult
+from handlers.render import Renderer
 from storage import casework as cases
-from storage import followup, owners, prompts, staff, units
+from storage import followup, owners, prompts, records, staff, units
 from storage.crypto import Keys
-from storage.models import Staff, StaffPrompt, Ticket, Upt
+from storage.models import Staff, StaffPrompt, Ticket, Upt, utcnow
 
 MAX_ANSWERS = 12  # a flow that keeps asking is a bug; stop rather than spin
 
@@ -31,9 +34,10 @@ class Effects:
         announcer: Announcer,
         event: StaffEvent,
         member: Staff | None,
+        renderer: Renderer,
     ) -> None:
         self.session, self.keys, self.announcer = session, keys, announcer
-        self.event, self.member = event, member
+        self.event, self.member, self.renderer = event, member, renderer
         self.result = StaffResult()
 
     async def run(self, out: Outcome) -> StaffResult:
@@ -62,6 +66,10 @@ class Effects:
                 e = self.event
                 if e.kind == "button" and e.message_id is not None:
                     self.result.direct.append(Direct(e.chat_id, a["reply"], edit=e.message_id))
+            case "redraw":
+                at = a["message_id"] if a["message_id"] is not None else self.event.message_id
+                if at is not None:
+                    self.result.direct.append(Direct(self.event.chat_id, a["reply"], edit=at))
             case "drop_prompt":
                 prompt = await prompts.get(s, int(a["prompt_id"]))
                 if prompt is not None and prompt.message_id is not None:
@@ -70,6 +78,8 @@ class Effects:
             # --- look-ups
             case "load_case":
                 return await self._case(int(a["ticket_id"]))
+            case "load_record":
+                return await self._record(int(a["ticket_id"]), "record")
             case "load_member":
                 target = await s.get(Staff, int(a["staff_id"]))
                 if target is None:
@@ -114,6 +124,9 @@ class Effects:
                 return EffectResult("moved", {"ok": ok})
             case "reroute":
                 return await self._reroute(a)
+            case "change_record":
+                before, after = await records.change(s, int(a["ticket_id"]), a["change"])
+                return EffectResult("recorded", {"before": before, "record": after})
             # --- changes
             case "audit":
                 staff.audit(s, a["actor"], a["action"], a["ticket_id"], detail=a["detail"])
@@ -153,6 +166,26 @@ class Effects:
                     s, self._me.id, int(a["ticket_id"]), self.event.chat_id, a["step"], a["data"]
                 )
                 await self.announcer.prompt(s, prompt, a["ask"], self.event.message_id)
+            case "show_stats":
+                self.result.direct.extend(
+                    await unit_reports.statistics(
+                        s,
+                        self.keys,
+                        self.renderer,
+                        int(a["upt_id"]),
+                        self.event.chat_id,
+                        self._me.display_name,
+                        exports=bool(a["exports"]),
+                    )
+                )
+            case "set_summary":
+                target = await s.get_one(Staff, int(a["staff_id"]))
+                target.monthly_summary = bool(a["on"])
+            case "send_export":
+                sent = await unit_reports.month_file(
+                    s, self.renderer, int(a["upt_id"]), a["month"], self.event.user_id, self._me.id
+                )
+                self.result.direct.append(sent)
             case "save_prompt":
                 prompt = await prompts.get(s, int(a["prompt_id"]))
                 if prompt is not None:
@@ -200,8 +233,16 @@ class Effects:
                 "upt_id": t.upt_id,
                 "created_at": t.created_at.isoformat(),
                 "timezone": view.timezone,
+                "category": t.category,
             },
         )
+
+    async def _record(self, ticket_id: int, name: str) -> EffectResult:
+        ticket = await self.session.get_one(Ticket, ticket_id)
+        upt = await self.session.get_one(Upt, ticket.upt_id)
+        today = utcnow().astimezone(ZoneInfo(upt.timezone)).date()  # the unit's calendar day
+        record = await records.load(self.session, ticket_id)
+        return EffectResult(name, {"record": record, "today": today.isoformat()})
 
     async def _redeem(self, token: str) -> EffectResult:
         e = self.event

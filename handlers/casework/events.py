@@ -8,7 +8,7 @@ from typing import Literal
 
 from flows.core import Reply
 
-EventKind = Literal["start_token", "connect", "button", "reply", "membership"]
+EventKind = Literal["start_token", "connect", "button", "reply", "membership", "stats"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +27,19 @@ class StaffEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class File:
+    """A file the bot made (a chart, an export), sent with the reply as its caption."""
+
+    kind: Literal["photo", "document"]
+    name: str
+    content: bytes
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
 class Direct:
     """A message to the acting person's chat, sent at once (not owed to anyone else); or a
-    message there changed to `reply` without buttons (`edit`), or taken away (`delete`)."""
+    message there changed to `reply` and its buttons (`edit`), or taken away (`delete`)."""
 
     chat_id: int
     reply: Reply | None  # None only with `delete`
@@ -37,6 +47,7 @@ class Direct:
     photo: str = ""  # a Telegram file_id: sent as a protected photo with the text as caption
     edit: int | None = None
     delete: int | None = None
+    file: File | None = None  # sent protected, with the reply as its caption
 
 
 @dataclass(slots=True)

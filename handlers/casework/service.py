@@ -19,7 +19,7 @@ from flows import casework
 from flows.core import N_, Input, Reply
 from handlers.casework.announce import Announcer
 from handlers.casework.effects import Effects
-from handlers.casework.events import SendDirect, StaffEvent, StaffResult
+from handlers.casework.events import Direct, SendDirect, StaffEvent, StaffResult
 from handlers.locks import KeyedLocks
 from handlers.render import Renderer
 from storage import conversations as convo_store
@@ -72,7 +72,10 @@ class StaffService:
                 return None
             except Exception as e:  # noqa: BLE001 - answer, never go silent
                 log.error("a staff update failed (%s)", type(e).__name__)
-                return StaffResult(toast=Reply(N_("conv.error")))
+                result = StaffResult(toast=Reply(N_("conv.error")))
+                if event.kind in ("reply", "stats", "connect"):  # no button to answer
+                    said = Direct(event.chat_id, Reply(N_("conv.error")), reply_to=event.message_id)
+                    result.direct.append(said)
             if result is None:
                 return None
             self.wake()  # after the commit, so the worker finds what this update queued
@@ -98,6 +101,8 @@ class StaffService:
         prompt: dict[str, Any] | None = None
         if e.kind == "reply":
             prompt = await self._prompt(session, member, e)
+        if e.kind == "stats" and member is None:
+            raise NotForStaff  # a reporter's /statistik is theirs to be answered
         if e.update_id is not None and not await convo_store.claim_update(session, e.update_id):
             return None  # handled before: its work is committed
         unit = await session.get(Upt, member.upt_id) if member else None
@@ -110,9 +115,11 @@ class StaffService:
             bot=self.bot_username,
             prompt=prompt,
             group={"public": e.public, "admin": e.bot_admin} if e.kind == "connect" else None,
+            message=e.message_id,
         )
         out = casework.step(state, _input(e))
-        return await Effects(session, self.keys, self.announcer, e, member).run(out)
+        effects = Effects(session, self.keys, self.announcer, e, member, self.renderer)
+        return await effects.run(out)
 
     async def _prompt(
         self, session: AsyncSession, member: Staff | None, e: StaffEvent
@@ -172,3 +179,5 @@ def _input(e: StaffEvent) -> Input:
             return Input.of_text(e.text)
         case "membership":
             return Input.of_command("membership", e.text)
+        case "stats":
+            return Input.of_command("statistik")

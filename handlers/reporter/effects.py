@@ -23,9 +23,9 @@ from flows.core import N_, Effect, EffectResult, Reply, State
 from flows.daily import DAY, recent_reports
 from flows.place import PAGE_SIZE
 from handlers.casework.announce import Announcer, announce_new_ticket
-from handlers.rate_limit import RateLimiter
+from handlers.rate_limit import Limiter
 from handlers.reporter.update import Update, Work
-from storage import followup, tickets
+from storage import followup, linked, tickets
 from storage.conversations import ConversationStore
 from storage.crypto import Keys
 from storage.models import Ticket, TicketEvent
@@ -75,7 +75,7 @@ class ReporterEffects:
         keys: Keys,
         places: PlaceIndex,
         store: ConversationStore,
-        status_limit: RateLimiter,
+        status_limit: Limiter,
         announcer: Announcer | None,
         default_locale: str,
         *,
@@ -163,7 +163,7 @@ class ReporterEffects:
 
     @effect("lookup_status", Need.READ)
     async def _lookup_status(self, c: Call) -> EffectResult:
-        wait = self.status_limit.check(c.ref)
+        wait = await self.status_limit.allow(c.ref)
         if wait:
             return EffectResult("status", {"rate_limited": True, "retry_in": max(1, round(wait))})
         code_hash = self.keys.code_hash(c.args["code"])
@@ -215,10 +215,13 @@ class ReporterEffects:
             reporter_ref=c.ref,
             db=c.update.db,
         )
-        if self.announcer is not None and await announce_new_ticket(
-            c.session, self.announcer, done.ticket, done.upt
-        ):
-            c.work.queued = True
+        # Its accounts, links and numbers, so reports naming the same ones are found together.
+        linked.index(c.session, self.keys, done.ticket_id, done.ticket.details)
+        if self.announcer is not None:
+            queued = await announce_new_ticket(c.session, self.announcer, done.ticket, done.upt)
+            # Holders of open tickets naming the same account hear of this one.
+            if queued + await self.announcer.tell_linked(c.session, done.ticket):
+                c.work.queued = True
         c.work.pending_ticket = done.ticket_id
         return EffectResult(
             "submitted",
@@ -228,7 +231,6 @@ class ReporterEffects:
                 "upt_name": done.upt_name,
                 "connected": done.connected,
                 "national": done.upt.level == "nasional",
-                "victim": a.get("role") == "korban",
                 "counsel": a.get("purpose") == "bicara" and not report_questions.is_urgent(a),
                 "sent_at": [*sent, now],
             },
@@ -329,6 +331,7 @@ def _status(view: tickets.StatusView, questions: list[str]) -> EffectResult:
             "upt_name": view.upt_name,
             "timezone": view.timezone,
             "changed_at": view.changed_at.isoformat(),
+            "victim": view.victim,
         },
     )
 

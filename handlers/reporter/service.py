@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from flows import conversation
-from flows.core import N_, Input, Outcome, Reply, State
+from flows.core import N_, EffectResult, Input, Outcome, Reply, State
 from flows.outbound import CODE_PARAM
 from handlers.casework.announce import Announcer
 from handlers.locks import KeyedLocks
-from handlers.rate_limit import RateLimiter
+from handlers.rate_limit import Limiter, RateLimiter
 from handlers.reporter.effects import ReporterEffects
 from handlers.reporter.update import Update, Work
 from storage import tickets
@@ -41,6 +41,9 @@ class Incoming:
     message_id: int | None = None
     language_code: str | None = None
     chat_id: int | None = None  # kept (encrypted) only if the reporter asks for updates
+    # Left unfinished by a process that died: if it was handled, its answer may never have
+    # gone out, so the person is asked the current question again.
+    replayed: bool = False
 
 
 @dataclass(slots=True)
@@ -73,6 +76,7 @@ class ReporterService:
         clock: Callable[[], float] = time.monotonic,
         announcer: Announcer | None = None,
         wake: Callable[[], None] = lambda: None,
+        status_limit: Limiter | None = None,
     ) -> None:
         self.db, self.keys, self.wake = db, keys, wake
         self.default_locale = default_locale
@@ -84,13 +88,14 @@ class ReporterService:
             keys,
             places,
             self.store,
-            RateLimiter(status_per_minute, 60.0, clock),
+            status_limit or RateLimiter(status_per_minute, 60.0, clock),
             announcer,
             default_locale,
             reports_per_day=reports_per_day,
         )
 
-    async def handle(self, inc: Incoming, send: SendFn) -> None:
+    async def handle(self, inc: Incoming, send: SendFn) -> str:
+        """Handle one update; returns the step the conversation is at now (for the log)."""
         ref = self.keys.reporter_ref(inc.user_id)
         async with self.locks.hold(ref):
             try:
@@ -99,15 +104,16 @@ class ReporterService:
                 # Nothing was committed, so the draft is as it was before this update.
                 log.error("an update failed (%s); the draft is untouched", type(e).__name__)
                 await send(Response([Reply(N_("conv.error"))], self.default_locale))
-                return
+                return "failed"
             if work is None:
-                return
+                return "already_handled"
+            step = conversation.where(work.state)
             ticket, locale = work.pending_ticket, work.locale or self.default_locale
             if ticket is None:
                 await send(
                     Response(work.replies, locale, delete_input=work.delete_input, wipe=work.wipe)
                 )
-                return
+                return step
             # The code goes first and its arrival is recorded at once, before anything else is
             # sent: a crash can only fall between Telegram's answer and that record.
             cut = _after_code(work.replies)
@@ -128,6 +134,7 @@ class ReporterService:
                 self._codes_in_transit.add(ref)
             if work.replies[cut:]:
                 await send(Response(work.replies[cut:], locale))
+            return step
 
     async def _code_delivered(self, ref: str, ticket: int, reissued: bool, state: State) -> None:
         """The code reached the reporter: it no longer needs re-issuing, and a re-issued one
@@ -165,6 +172,11 @@ class ReporterService:
     async def _handle_once(self, ref: str, inc: Incoming) -> Work | None:
         peeked = await self.store.peek(inc.update_id, ref)
         if peeked.seen:
+            if inc.replayed and peeked.state is not None:
+                # Handled before the process died, its answer perhaps never sent: the person
+                # gets the question they are at again (nothing is written).
+                again = conversation.step(peeked.state, EffectResult("resume"))
+                return Work(again.replies, chat_id=inc.chat_id, locale=peeked.state.get("locale"))
             return None  # a redelivered update: its work is already committed
         work = Work(chat_id=inc.chat_id)
         state = prepared(peeked.state, inc.language_code, inc.message_id)

@@ -7,6 +7,7 @@ person's updates run in their own lane, one after the other (lanes.py): handing 
 returns at once, so a person who floods the bot, or whose chat Telegram slows down, holds up
 only themselves. Past `messages_per_minute`, or with a full lane, an update is not handled;
 the person is told once a minute, in their language, to slow down (their draft is kept).
+With several workers, a person's lock and the limit are shared (ordering.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from flows.core import N_, Reply
+from handlers import metrics
 from handlers.casework.service import StaffService
-from handlers.rate_limit import RateLimiter
+from handlers.rate_limit import Limiter, RateLimiter
 from handlers.render import Renderer, plain
 from handlers.reporter.service import ReporterService
 from handlers.telegram.client import BotApi
@@ -34,6 +36,7 @@ from handlers.telegram.events import (
 )
 from handlers.telegram.lanes import Lanes
 from handlers.telegram.messages import text_message
+from handlers.telegram.ordering import PersonOrder
 from handlers.telegram.replies import reporter_sender, staff_sender
 
 log = logging.getLogger(__name__)
@@ -56,14 +59,24 @@ class TelegramEdge:
         waiting_per_person: int = 8,
         concurrency: int = 24,
         clock: Callable[[], float] = time.monotonic,
+        on_handled: Callable[[int], None] | None = None,
+        replayed: Collection[int] = frozenset(),
+        order: PersonOrder | None = None,
+        limit: Limiter | None = None,
     ) -> None:
         self.api, self.renderer = api, renderer
         self.reporters, self.staff = reporters, staff
         self.line = DirectLine(api)
         self.lanes = Lanes(waiting_per_person, people=concurrency)
         self._limit = RateLimiter(messages_per_minute, 60.0, clock)
+        self._shared_limit = limit  # several workers: counted across all of them
+        self.order = order
         self._told = RateLimiter(1, TOLD_EVERY, clock)
         self._staff_send = staff_sender(api, renderer)
+        # Told when an update is done with (answered, refused or ignored): reception then
+        # deletes it from the inbox.
+        self.on_handled = on_handled
+        self.replayed = replayed  # update ids handed over again after a restart
 
     @property
     def busy(self) -> frozenset[asyncio.Task[None]]:
@@ -74,21 +87,113 @@ class TelegramEdge:
         await self.lanes.drain(seconds)
 
     async def handle(self, update: Update) -> None:
+        update_id = update.get("update_id")
+        done = update_id if isinstance(update_id, int) else None
+        kind, outcome, began = metrics.kind_of(update), "ignored", time.perf_counter()
+        try:
+            staff = self.staff
+            routed = read_update(
+                update, staff=staff is not None, bot_username=staff.bot_username if staff else ""
+            )
+            if routed is None:
+                return
+            if isinstance(routed, AckOnly):
+                outcome = "acknowledged"
+                await self._ack(routed.callback_id)
+                return
+            user_id, language = _person(routed)
+            who = f"u{user_id}"
+            job = routed
+            if self._shared_limit is None:
+                limited = self._limit.check(who)
+            else:
+                limited = await self._shared_limit.allow(self._ref(user_id))
+            if not limited and await self.lanes.submit(
+                who, lambda: self._run_then_done(job, user_id, update_id, kind, began)
+            ):
+                done = None  # the lane says when it is done
+                return
+            outcome = "too_fast"
+            await self._slow_down(routed, who, language)
+        finally:
+            if done is not None:
+                self._finished(done, kind, outcome, began)
+
+    async def _run_then_done(
+        self,
+        routed: ForReporter | ForStaff,
+        user_id: int,
+        update_id: object,
+        kind: str,
+        began: float,
+    ) -> None:
+        try:
+            if self.order is None:
+                step = await self._run(routed)
+            else:
+                step = await self._in_order(routed, user_id, update_id)
+        except asyncio.CancelledError:
+            raise  # cut off (a shutdown past its drain): it stays in the inbox for next time
+        except BaseException:
+            self._finished(update_id, kind, "failed", began)
+            raise
+        outcome = "staff" if step == "casework" else "reporter"
+        self._finished(update_id, kind, outcome, began, step)
+
+    def _ref(self, user_id: int) -> str:
+        assert self.order is not None
+        return self.order.ref(user_id)
+
+    async def _in_order(
+        self, routed: ForReporter | ForStaff, user_id: int, update_id: object
+    ) -> str:
+        """Several workers: hold the person everywhere, and first handle what they sent
+        before this that still waits in the inbox (perhaps received by another worker)."""
+        assert self.order is not None
+        ref = self.order.ref(user_id)
+        async with self.order.hold(ref):
+            if isinstance(update_id, int):
+                for earlier in await self.order.earlier(ref, update_id):
+                    await self._catch_up(earlier)
+            return await self._run(routed)
+
+    async def _catch_up(self, update: Update) -> None:
+        earlier_id, began = update.get("update_id"), time.perf_counter()
         staff = self.staff
         routed = read_update(
             update, staff=staff is not None, bot_username=staff.bot_username if staff else ""
         )
-        if routed is None:
-            return
-        if isinstance(routed, AckOnly):
-            await self._ack(routed.callback_id)
-            return
-        user_id, language = _person(routed)
-        who = f"u{user_id}"
-        if self._limit.check(who) or not await self.lanes.submit(who, lambda: self._run(routed)):
-            await self._slow_down(routed, who, language)
+        outcome, step = "caught_up", ""
+        if isinstance(routed, ForReporter | ForStaff):
+            try:
+                step = await self._run(routed)
+            except Exception as error:  # noqa: BLE001 - its own worker tries it again
+                log.error("an earlier update failed (%s)", type(error).__name__)
+                return
+        self._finished(earlier_id, metrics.kind_of(update), outcome, began, step)
 
-    async def _run(self, routed: ForReporter | ForStaff) -> None:
+    def _finished(
+        self, update_id: object, kind: str, outcome: str, began: float, step: str = ""
+    ) -> None:
+        seconds = time.perf_counter() - began
+        metrics.UPDATES.labels(kind, outcome).inc()
+        metrics.UPDATE_SECONDS.labels(kind).observe(seconds)
+        # One line per update: what kind, how it ended, how long; never who or what was said.
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "update handled",
+                extra={
+                    "update_kind": kind,
+                    "outcome": outcome,
+                    "step": step,
+                    "ms": round(seconds * 1000, 1),
+                },
+            )
+        if isinstance(update_id, int) and self.on_handled is not None:
+            self.on_handled(update_id)
+
+    async def _run(self, routed: ForReporter | ForStaff) -> str:
+        """Handle it; the step it left the conversation at ("casework" for staff)."""
         if isinstance(routed, ForStaff):
             staff = self.staff
             assert staff is not None
@@ -100,11 +205,11 @@ class TelegramEdge:
                 toast = result.toast if result else None
                 text = plain(self.renderer.text(toast, "id")) if toast else None
                 await self._ack(routed.callback_id, text)
-                return
+                return "casework"
             if result is not None or routed.otherwise is None:
-                return
+                return "casework"
             routed = routed.otherwise
-        await self._for_reporter(routed)
+        return await self._for_reporter(routed)
 
     async def _bot_admin(self, chat_id: int) -> bool | None:
         """Whether the bot may remove members in this group (None: Telegram did not say)."""
@@ -130,17 +235,19 @@ class TelegramEdge:
         text = self.renderer.text(Reply(TOO_FAST), locale)
         await self.api.call("sendMessage", text_message(chat_id, text))
 
-    async def _for_reporter(self, routed: ForReporter) -> None:
+    async def _for_reporter(self, routed: ForReporter) -> str:
         send = reporter_sender(
             self.api, self.line, self.renderer, routed.chat_id, routed.input_message_id
         )
+        incoming = routed.incoming
+        if incoming.update_id in self.replayed:
+            incoming = dataclasses.replace(incoming, replayed=True)
         if not routed.callback_id:
-            await self.reporters.handle(routed.incoming, send)
-            return
+            return await self.reporters.handle(incoming, send)
         # Stop the button's spinner at once, while the answer is worked out.
         ack = asyncio.create_task(self._ack(routed.callback_id))
         try:
-            await self.reporters.handle(routed.incoming, send)
+            return await self.reporters.handle(incoming, send)
         finally:
             await ack
 

@@ -5,7 +5,8 @@ later) hands its updates here and decides nothing itself.
 - In a private chat: a `/start <token>` may be a staff invite and a reply may answer a staff
   prompt, so both go to staff first, with the reporter's reading as the fallback; everything
   else is the reporter's.
-- In a group: `/hubungkan[@bot]` and replies are for staff; other chatter is ignored.
+- In a group: `/hubungkan[@bot]`, `/statistik[@bot]` and replies are for staff; other
+  chatter is ignored. In a private chat `/statistik` is a member's, else the reporter's.
 - A button: `s:` data is a staff press (wherever it was pressed); any other press in a private
   chat is the reporter's; elsewhere it is only acknowledged.
 """
@@ -26,6 +27,7 @@ Update = Mapping[str, Any]
 # The update types the edge reads; a runtime asks Telegram for these only.
 UPDATE_TYPES = ("message", "callback_query", "my_chat_member")
 STAFF_BUTTON = "s:"
+STATS_COMMANDS = ("/statistik", "/stats")  # a member's unit's numbers
 GROUP_CHATS = ("group", "supergroup")
 # The content a message can carry, in the order aiogram named a message's content type (an
 # animation also carries `document`, a venue `location`), so kinds read as they always have.
@@ -164,6 +166,11 @@ def _private(message: Update, chat_id: int, update_id: int | None, staff: bool) 
     text = message.get("text")
     text = text if isinstance(text, str) else ""
     name = _name(user)
+    if text.split("@")[0].strip().lower() in STATS_COMMANDS:
+        event = StaffEvent(
+            "stats", user_id, name, chat_id, "private", "", message_id, None, update_id
+        )
+        return ForStaff(event, otherwise=reporter)
     if text.startswith("/start ") and text.split(maxsplit=1)[1:]:
         token = text.split(maxsplit=1)[1].strip()[:64]
         event = StaffEvent(
@@ -191,9 +198,11 @@ def _group(
     words = text.split(maxsplit=1)
     command = words[0].lower() if words else ""
     replied = message.get("reply_to_message")
-    kind: Literal["connect", "reply"]
+    kind: Literal["connect", "reply", "stats"]
     if command in ("/hubungkan", f"/hubungkan@{bot_username.lower()}"):
         kind = "connect"
+    elif command in (*STATS_COMMANDS, *(f"{c}@{bot_username.lower()}" for c in STATS_COMMANDS)):
+        kind = "stats"
     elif isinstance(replied, Mapping):
         kind = "reply"
     else:

@@ -73,6 +73,13 @@ class Lanes:
                     self._room.notify_all()
 
     async def drain(self, seconds: float) -> None:
-        """Let what was handed over finish (Telegram already considers it delivered)."""
+        """Let what was handed over finish (Telegram already considers it delivered); what is
+        still running after `seconds` is cancelled (it stays in the inbox, replayed next start)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=seconds)
+        late = set(self._tasks)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("%d lanes still busy at shutdown were cancelled", len(late))
+            await asyncio.gather(*late, return_exceptions=True)

@@ -99,6 +99,23 @@ def document(chat_id: int, file_id: str, caption: str) -> Payload:
     }
 
 
+def protected_file(
+    chat_id: int, kind: str, caption: str, buttons: list[list[Button]] | None = None
+) -> Payload:
+    """A file the bot made, uploaded with this payload: protected (no forwarding, no saving)
+    like everything about a case. The file itself fills the `kind` field."""
+    payload: Payload = {
+        "chat_id": chat_id,
+        "caption": caption,
+        "parse_mode": "HTML",
+        "protect_content": True,
+    }
+    markup = keyboard(buttons or [])
+    if markup:
+        payload["reply_markup"] = markup
+    return payload
+
+
 def protected_photo(chat_id: int, file_id: str, caption: str) -> Payload:
     """sendPhoto of a reporter's screenshot, by file_id only (never downloaded) and protected
     (it cannot be forwarded or saved)."""

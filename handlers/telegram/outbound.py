@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flows.outbound import Delete, Edit, File, Photo, RemoveMember, Send
 from handlers.render import Renderer
+from handlers.telegram.client import Upload
 from handlers.telegram.messages import (
     Payload,
     document,
@@ -36,6 +37,7 @@ LEGACY_METHODS = frozenset(
 class Call:
     method: str
     params: Payload
+    upload: Upload | None = None  # a file the bot made, sent with the params
 
 
 class TelegramOutbound:

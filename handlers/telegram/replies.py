@@ -8,9 +8,15 @@ import logging
 from handlers.casework.events import Direct, SendDirect
 from handlers.render import Renderer
 from handlers.reporter.service import Response, SendFn
-from handlers.telegram.client import BotApi
+from handlers.telegram.client import BotApi, Upload
 from handlers.telegram.direct import DirectLine
-from handlers.telegram.messages import Payload, edited_text, protected_photo, text_message
+from handlers.telegram.messages import (
+    Payload,
+    edited_text,
+    protected_file,
+    protected_photo,
+    text_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +79,17 @@ def staff_sender(api: BotApi, renderer: Renderer) -> SendDirect:
         assert direct.reply is not None
         out = renderer.render(direct.reply, "id")
         if direct.edit is not None:
-            edit = edited_text(direct.chat_id, direct.edit, out.text)  # no buttons left
+            # Its buttons become the reply's: none left when it settles, a menu's when redrawn.
+            edit = edited_text(direct.chat_id, direct.edit, out.text, out.buttons)
             answer = await api.send("editMessageText", edit, attempts=DIRECT_ATTEMPTS)
             return direct.edit if answer.ok else None
-        if direct.photo:
+        if direct.file is not None:
+            f = direct.file
+            payload = protected_file(direct.chat_id, f.kind, out.text, out.buttons)
+            method = "sendPhoto" if f.kind == "photo" else "sendDocument"
+            upload = Upload(f.kind, f.name, f.content, f.mime)
+            answer = await api.send(method, payload, attempts=DIRECT_ATTEMPTS, upload=upload)
+        elif direct.photo:
             # A reporter's screenshot: its buttons, if any, are not shown with it.
             payload = protected_photo(direct.chat_id, direct.photo, out.text)
             answer = await api.send("sendPhoto", payload, attempts=DIRECT_ATTEMPTS)

@@ -1,8 +1,10 @@
-"""What a Telegram runtime adapter is: something that receives updates and hands each one,
-as the plain dict Telegram sent, to a handler (the edge). It decides nothing, sends nothing.
+"""What a Telegram runtime adapter is: the framework an update passes through on its way to
+the edge. Reception (receiving, recording, confirming) is ours (reception.py, webhook.py);
+the adapter hands each update, as the plain dict Telegram sent, to the edge's handler through
+its framework. It decides nothing, sends nothing and keeps no conversation state.
 
-Process start-up (bot/app.py) depends on this interface only; handlers/telegram/
-aiogram_runtime.py implements it with aiogram's long polling.
+handlers/telegram/aiogram_runtime.py (aiogram 3, the default) and ptb_runtime.py
+(python-telegram-bot) implement it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,11 @@ UpdateHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Runtime(Protocol):
-    async def prepare(self) -> None:
-        """Get ready to receive (e.g. drop a webhook, register one); raise if it cannot."""
+    async def start(self, handle: UpdateHandler) -> None:
+        """Get ready to pass updates to `handle`; raise if it cannot."""
 
-    async def serve(self, handle: UpdateHandler) -> None:
-        """Receive updates and await `handle(update)` for each, at most a bounded number at
-        once, until `stop()`. Returns only after the updates in hand are handled (bounded
-        wait): Telegram considers them delivered."""
-
-    async def stop(self) -> None:
-        """Stop receiving; `serve` then returns. Safe to call at any time, more than once."""
+    async def feed(self, update: dict[str, Any]) -> None:
+        """Hand one update over; returns once `handle` has taken it (queued it in a lane)."""
 
     async def close(self) -> None:
-        """Release connections. After `serve` has returned (or if it never ran)."""
+        """Release what `start` took. Safe if `start` never ran."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.telegram.answers import Answer, Kind
-from handlers.telegram.client import BotApi
+from handlers.telegram.client import BotApi, Upload
 
 BOT_ID = 1_000_000_001
 BOT_USERNAME = "lapor_ppa_terminal_bot"
@@ -87,9 +87,20 @@ class TerminalApi(BotApi):
             "getChatMember": lambda _p: {"status": "administrator", "can_restrict_members": True},
         }
 
-    async def call(self, method: str, payload: dict[str, Any] | None = None) -> Answer:
+    async def call(
+        self,
+        method: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        seconds: float | None = None,
+        upload: Upload | None = None,
+    ) -> Answer:
+        payload = dict(payload or {})
+        if upload is not None:  # a file the bot made: the shell names it
+            payload[upload.field] = upload.filename
+            payload["caption"] = f"[{upload.filename}] {payload.get('caption') or ''}".rstrip()
         handler = self._methods.get(method)
-        result = handler(payload or {}) if handler else True  # ban, unban, menus: nothing to show
+        result = handler(payload) if handler else True  # ban, unban, menus: nothing to show
         if result is None:
             return Answer(
                 Kind.REFUSED, None, 400, "Bad Request: message not found", "TelegramBadRequest"

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, delete, select
@@ -84,6 +85,15 @@ class ConversationStore(Protocol):
 
     async def status_now(self, code_hash: str) -> tuple[StatusView | None, bool]:
         """A ticket's status by its code hash, and whether a staff question waits."""
+
+    async def record_inbox(
+        self, rows: list[tuple[int, str | None, bytes]], held_until: datetime
+    ) -> None:
+        """Keep received updates (update id, sender's keyed hash, sealed body): one
+        transaction; one already kept stays as it is."""
+
+    async def forget_inbox(self, update_ids: list[int]) -> None:
+        """Handled updates leave the inbox, in one statement."""
 
     async def close(self) -> None: ...
 

@@ -6,6 +6,8 @@ result processing) would cost more than the database does. Each statement commit
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import LargeBinary, bindparam, cast, exists, literal_column, select
 from sqlalchemy.dialects import postgresql
 
@@ -48,6 +50,13 @@ CLAIM_AND_SAVE = _SAVE_IF_FRESH.on_conflict_do_update(
 _PEEK = for_asyncpg(PEEK)
 _CLAIM_AND_SAVE = for_asyncpg(CLAIM_AND_SAVE)
 _SAVE = for_asyncpg(SAVE["postgresql"])
+# A whole batch in one statement, whatever its size.
+_INBOX_ADD = (
+    "INSERT INTO inbox (update_id, person, body, received_at, taken_until)"
+    " SELECT u, p, b, $4, $5 FROM unnest($1::bigint[], $2::varchar[], $3::bytea[]) AS r(u, p, b)"
+    " ON CONFLICT (update_id) DO NOTHING"
+)
+_INBOX_DROP = "DELETE FROM inbox WHERE update_id = ANY($1::bigint[])"
 
 
 class PostgresStore:
@@ -75,6 +84,17 @@ class PostgresStore:
     async def status_now(self, code_hash: str) -> tuple[StatusView | None, bool]:
         async with self.db.single_statements() as conn:
             return await status_now(conn, code_hash)
+
+    async def record_inbox(
+        self, rows: list[tuple[int, str | None, bytes]], held_until: datetime
+    ) -> None:
+        ids, people, bodies = (list(column) for column in zip(*rows, strict=True))
+        async with self.db.single_statements() as conn:
+            await conn.execute(_INBOX_ADD, ids, people, bodies, utcnow(), held_until)
+
+    async def forget_inbox(self, update_ids: list[int]) -> None:
+        async with self.db.single_statements() as conn:
+            await conn.execute(_INBOX_DROP, update_ids)
 
     async def close(self) -> None:
         """The connections belong to the Database's pool."""

@@ -9,10 +9,12 @@ SQLAlchemy's session. SQLite has one writer at a time anyway; WAL lets readers g
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, bindparam, exists, select
@@ -58,6 +60,11 @@ _PEEK = _Sql.of(
 _CLAIM = _Sql.of(CLAIM["sqlite"])
 _SAVE = _Sql.of(SAVE["sqlite"])
 _STATUS = _Sql.of(STATUS_NOW_QUERY)
+_INBOX_ADD = (
+    "INSERT INTO inbox (update_id, person, body, received_at, taken_until) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (update_id) DO NOTHING"
+)
+_INBOX_DROP = "DELETE FROM inbox WHERE update_id IN (SELECT value FROM json_each(?))"
 
 
 class SqliteStore:
@@ -112,11 +119,34 @@ class SqliteStore:
         row = await self._run(lambda c: c.execute(_STATUS.sql, args).fetchone())
         if row is None:
             return None, False
-        ticket_id, stopped, case_number, status, changed_at, upt_name, tz, unshown = row
-        view = StatusView(
-            ticket_id, bool(stopped), case_number, status, upt_name, tz, _PARSE_STAMP(changed_at)
-        )
+        ticket_id, stopped, case_number, status, changed_at, upt_name, tz, role, unshown = row
+        changed = _PARSE_STAMP(changed_at)
+        victim = role == "korban"
+        stopped = bool(stopped)
+        view = StatusView(ticket_id, stopped, case_number, status, upt_name, tz, changed, victim)
         return view, bool(unshown)
+
+    async def record_inbox(
+        self, rows: list[tuple[int, str | None, bytes]], held_until: datetime
+    ) -> None:
+        at, until = _STAMP(utcnow()), _STAMP(held_until)
+        params = [(update_id, person, body, at, until) for update_id, person, body in rows]
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_INBOX_ADD, params)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+        await self._run(work)
+
+    async def forget_inbox(self, update_ids: list[int]) -> None:
+        ids = json.dumps(update_ids)
+        await self._run(lambda c: c.execute(_INBOX_DROP, (ids,)))
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None

@@ -10,6 +10,7 @@ gone), other effects by name and their telling argument.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +80,8 @@ ANSWERS = {
     "claim": "claimed",
     "move_status": "moved",
     "reroute": "rerouted",
+    "load_record": "record",
+    "change_record": "recorded",
 }
 
 
@@ -109,6 +112,12 @@ def line(e: Effect) -> str:
             return "post_story " + "+".join(r.msgid for r in a["replies"])
         case "settle_pressed":
             return f"settle {a['reply'].msgid}"
+        case "change_record":
+            return f"change_record {json.dumps(a['change'], sort_keys=True)}"
+        case "redraw":
+            at = "" if a["message_id"] is None else f" @{a['message_id']}"
+            return f"redraw {a['reply'].msgid}{at}"
+
     return e.name
 
 
@@ -678,8 +687,6 @@ def test_transcript(case: Case) -> None:
 
 def test_the_state_stays_json_safe() -> None:
     """What the flow keeps between answers could be stored as it is."""
-    import json
-
     state = casework.new_state(me=KOOR, actor="staff:3", anon="unknown:x", chat=GROUP, user=1)
     out = casework.step(state, press("s:claim:7"))
     out = casework.step(out.state, EffectResult("case", NEW))
@@ -691,11 +698,18 @@ def test_the_card_shows_buttons_for_its_status() -> None:
         return [[c.msgid for c in row] for row in casework.card_buttons(7, status, **kw)]
 
     assert labels("baru")[0] == ["card.claim"]
+    record = ["card.services", "card.victim", "card.violence"]
     assert labels("diterima", claimed=True) == [
         ["card.change_status", "card.ask_reporter"],
         ["card.forward", "card.note"],
+        record,
     ]
     # An open ticket nobody holds (its holder was revoked) can always be taken.
     assert labels("asesmen", claimed=False)[0] == ["card.claim"]
-    assert labels("selesai") == [] and labels("bukan_kewenangan") == []
-    assert labels("selesai", more=True, images=2) == [["card.more"], ["card.open_images"]]
+    # A closed case is still recorded (and corrected): nothing else is left to do.
+    assert labels("selesai") == [record] and labels("bukan_kewenangan") == [record]
+    assert labels("selesai", more=True, images=2) == [
+        ["card.more"],
+        ["card.open_images"],
+        record,
+    ]

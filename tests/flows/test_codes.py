@@ -146,3 +146,13 @@ def test_looks_like_code_ignores_ordinary_chat(text: str, expected: bool) -> Non
     if not expected:
         # Guard the test itself: these must be the tricky kind that do fit 12 symbols.
         assert parse_code(text) is CodeError.CHECKSUM
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["0812-3456-7890", "0812 3456 7890", "081234567890", "6281-2345-6789", "0812.3456.7890"],
+)
+def test_a_phone_number_in_fours_is_not_taken_for_a_code(phone: str) -> None:
+    # Typed as evidence mid-report, it must stay evidence, not vanish as a mistyped code.
+    assert not looks_like_code(phone)
+    assert looks_like_code("7K2M-9Q4T-1XA8") and looks_like_code("1234-5678-9012")

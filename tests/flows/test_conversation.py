@@ -208,7 +208,7 @@ def test_answers_are_kept_in_the_draft() -> None:
             ["victim.ask_place"],
             "place",
         ),
-        (["/lapor", "[role:korban]", "[wipe]"], ["wipe.confirm"], "safe"),
+        (["/lapor", "[role:korban]", "[wipe]"], ["victim.wipe_confirm"], "safe"),
         (["/lapor", "[role:korban]", "[wipe]", "[wipe:no]"], ["victim.ask_safe"], "safe"),
         # Guru BK: school, then the school's kab/kota; the contact is typed only if chosen
         (["/lapor", "[role:guru_bk]", "[danger:tidak]"], ["guru.ask_school"], "school"),

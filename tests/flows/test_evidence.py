@@ -17,6 +17,7 @@ from flows.evidence import (
     as_dict,
     from_dict,
     guess_platform,
+    identity,
     parse,
 )
 
@@ -354,3 +355,23 @@ def test_fuzz() -> None:
             assert from_dict(as_dict(item)) == item
         kinds |= {i.kind for i in items}
     assert kinds == set(KINDS)  # the fuzz reached every kind
+
+
+@pytest.mark.parametrize(
+    ("typed", "same_as"),
+    [
+        ("@Penawar_Anak", "@penawar_anak"),
+        ("0812-3456-7890", "+62 812 3456 7890"),
+        ("https://www.instagram.com/penawar/?igsh=abc", "instagram.com/penawar"),
+        ("Grup  VIP Sidoarjo", "grup vip SIDOARJO"),
+    ],
+)
+def test_one_identifier_however_it_is_typed(typed: str, same_as: str) -> None:
+    [a], [b] = parse(typed), parse(same_as)
+    assert identity(a) == identity(b) is not None
+
+
+@pytest.mark.parametrize("typed", ["halo", "grup vip", "@a", "t.me/a"])
+def test_short_words_identify_nothing_but_accounts_and_links_do(typed: str) -> None:
+    [item] = parse(typed)
+    assert (identity(item) is None) == (item.kind == "text")

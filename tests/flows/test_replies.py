@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from flows.core import Choice, Lines, Msg, Reply, Stamp
+from flows.core import Choice, Day, Lines, Msg, Reply, Seq, Stamp
 from flows.replies import reply_from_json, reply_to_json
 
 CASES = [
@@ -21,6 +21,8 @@ CASES = [
             "details": Lines((("detail.platform", "MiChat"), ("detail.age", Msg("age.13_15")))),
             "images": Msg("card.images", {"count": "2"}),
             "urgent": Msg(""),
+            "services": Seq((Msg("record.given", {"day": Day("2026-11-28")}), "x"), "record.none"),
+            "none": Seq((), "record.none"),
         },
         [
             [Choice("s:claim:1", "card.claim")],

@@ -73,9 +73,11 @@ async def test_a_flooded_chat_holds_up_no_other_reporter_and_no_staff_press(
 
 
 async def test_past_the_message_limit_one_kind_answer_and_the_draft_is_kept(
-    fake_api: FakeBotAPI, database: Database, keys: Keys
+    fake_api: FakeBotAPI, database: Database, keys: Keys, bot_runtime: str
 ) -> None:
-    async with bot_running(fake_api, database, keys, messages_per_minute=6) as bot:
+    async with bot_running(
+        fake_api, database, keys, bot_runtime=bot_runtime, messages_per_minute=6
+    ) as bot:
         siti = bot.api.user(5552001)
         await start_report(siti, "role.umum")  # /start, Lapor, the role: 3 of 6
         too_fast = words("conv.too_fast", "id")
@@ -101,11 +103,11 @@ async def test_past_the_message_limit_one_kind_answer_and_the_draft_is_kept(
 
 
 async def test_past_the_daily_report_limit_the_draft_waits_even_across_a_restart(
-    fake_api: FakeBotAPI, database: Database, keys: Keys
+    fake_api: FakeBotAPI, database: Database, keys: Keys, bot_runtime: str
 ) -> None:
     """Issue 12, item 5: REPORTS_PER_DAY, kept with the person's conversation."""
     siti = fake_api.user(5552101)
-    async with bot_running(fake_api, database, keys, reports_per_day=2):
+    async with bot_running(fake_api, database, keys, bot_runtime=bot_runtime, reports_per_day=2):
         for _ in range(2):
             await report_until_summary(siti, "Masyarakat umum")
             await submit(siti)
@@ -114,7 +116,7 @@ async def test_past_the_daily_report_limit_the_draft_waits_even_across_a_restart
         assert limited.plain.startswith(words("report.daily_limit", "id")[:60])
         assert "SAPA 129" in limited.plain and "24 jam" in limited.plain
         assert summary.buttons[0] == ["Kirim"]  # the draft waits at its summary
-    async with bot_running(fake_api, database, keys, reports_per_day=2):
+    async with bot_running(fake_api, database, keys, bot_runtime=bot_runtime, reports_per_day=2):
         [again, _] = await siti.tap("Kirim", n=2)
         assert again.plain == limited.plain
     async with database.unit_of_work() as s:

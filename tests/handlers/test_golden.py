@@ -392,7 +392,7 @@ async def victim_wipes_the_chat(stage: Stage) -> None:
     v = stage.reporter(5550010, "Putri")
     await report_and_send(v, "korban", urgent=True, updates=False)
     await start_report(v, "korban")
-    await tap(v, "safe.aman")
+    await tap(v, "victim.safe_aman")
     await tap(v, "victim.wipe")
     await tap(v, "wipe.no")
     await tap(v, "purpose.lapor")
@@ -427,7 +427,7 @@ async def victim_asks_for_a_counsellor(stage: Stage) -> None:
     await stage.koordinator(connect=True)
     v = stage.reporter(5550012, "Putri")
     await start_report(v, "korban")
-    await tap(v, "safe.aman")
+    await tap(v, "victim.safe_aman")
     await tap(v, "purpose.bicara")
     await tap(v, "age.16_17")
     await act(v, [*ROLE_PLACE["korban"], ("", "say", "Aku mau cerita dulu.")])
@@ -862,7 +862,9 @@ class Outcome:
     error: str = ""  # the traceback when the scenario itself failed
 
 
-async def play(name: str, db_kind: str, tmp: Path, migrating: asyncio.Lock) -> Outcome:
+async def play(
+    name: str, db_kind: str, runtime: str, tmp: Path, migrating: asyncio.Lock
+) -> Outcome:
     """One scenario on a fresh database and bot. Migrations run one at a time: Alembic's
     `context` and `op` are module globals."""
     keys = Keys.derive(TEST_SECRET)
@@ -877,7 +879,7 @@ async def play(name: str, db_kind: str, tmp: Path, migrating: asyncio.Lock) -> O
     await api.start()
     rec = Recorder(name, api, None)
     try:
-        bot = await start_bot(api, db, keys)
+        bot = await start_bot(api, db, keys, bot_runtime=runtime)
         rec.bot = bot
         try:
             await rec.started()
@@ -894,12 +896,12 @@ async def play(name: str, db_kind: str, tmp: Path, migrating: asyncio.Lock) -> O
         await close_database(db, schema)
 
 
-async def play_all(names: list[str], db_kind: str, tmp: Path) -> dict[str, Outcome]:
+async def play_all(names: list[str], db_kind: str, runtime: str, tmp: Path) -> dict[str, Outcome]:
     gate, migrating = asyncio.Semaphore(CONCURRENCY[db_kind]), asyncio.Lock()
 
     async def one(name: str) -> Outcome:
         async with gate:
-            return await play(name, db_kind, tmp / name, migrating)
+            return await play(name, db_kind, runtime, tmp / name, migrating)
 
     for name in names:
         (tmp / name).mkdir()
@@ -911,23 +913,25 @@ ALL = [*SCENARIOS, "shell_walk"]
 _written: set[str] = set()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "sqlite+ptb", "postgresql+ptb"])
 def transcripts(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Outcome]:
-    """Every selected scenario played on one database (in a thread with its own loop)."""
-    kind = request.param
+    """Every selected scenario played on one database with one runtime (in a thread with its
+    own loop): what people see is the same whichever runtime passes the updates on."""
+    param = request.param
+    kind, _, runtime = param.partition("+")
     selected = [
         item.callspec.params["name"]
         for item in request.session.items
-        if item.originalname == "test_golden" and item.callspec.params.get("transcripts") == kind
+        if item.originalname == "test_golden" and item.callspec.params.get("transcripts") == param
     ]
-    tmp = tmp_path_factory.mktemp(f"golden-{kind}")
+    tmp = tmp_path_factory.mktemp(f"golden-{kind}-{runtime or 'aiogram'}")
 
     async def run() -> dict[str, Outcome] | str:
         if kind == "postgresql" and (reason := await _pg_unavailable()):
             return reason
-        return await play_all(selected or ALL, kind, tmp)
+        return await play_all(selected or ALL, kind, runtime or "aiogram", tmp)
 
     # A thread of its own: asyncio.run must not touch the main thread's event loop.
     with ThreadPoolExecutor(1) as pool:

@@ -53,3 +53,22 @@ async def test_past_the_people_bound_a_new_person_waits_but_an_open_lane_does_no
     assert await asyncio.wait_for(other, 1)
     await lanes.drain(1)
     assert not lanes.busy
+
+
+async def test_a_lane_still_busy_after_the_drain_is_cancelled() -> None:
+    lanes = Lanes()
+    stuck = asyncio.Event()
+    cancelled: list[str] = []
+
+    async def hangs() -> None:
+        try:
+            await stuck.wait()
+        except asyncio.CancelledError:
+            cancelled.append("hangs")
+            raise
+
+    assert await lanes.submit("a", hangs)
+    await asyncio.sleep(0)
+    await lanes.drain(0.05)
+    assert cancelled == ["hangs"]
+    assert not lanes.busy

@@ -228,10 +228,14 @@ async def test_a_code_that_never_arrived_is_replaced_at_the_next_message(
 
 
 async def test_report_and_status_on_each_database(
-    fake_api: FakeBotAPI, database: Database, keys: Keys, caplog: pytest.LogCaptureFixture
+    fake_api: FakeBotAPI,
+    database: Database,
+    keys: Keys,
+    bot_runtime: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
-    running = await start_bot(fake_api, database, keys)
+    running = await start_bot(fake_api, database, keys, bot_runtime=bot_runtime)
     try:
         user = fake_api.user(5550007, first_name="Budi", last_name="Santoso", username="budi_s")
         await report_until_summary(user, "Masyarakat umum", urgent=True)
@@ -288,11 +292,11 @@ async def walk_to(user: FakeUser, label: str) -> list:  # type: ignore[type-arg]
 
 
 async def test_a_redelivered_answer_changes_nothing_on_each_database(
-    fake_api: FakeBotAPI, database: Database, keys: Keys
+    fake_api: FakeBotAPI, database: Database, keys: Keys, bot_runtime: str
 ) -> None:
     """On PostgreSQL an answer is claimed and saved in one statement; a redelivery of it is
     still recognised and answered with nothing."""
-    running = await start_bot(fake_api, database, keys)
+    running = await start_bot(fake_api, database, keys, bot_runtime=bot_runtime)
     try:
         user = fake_api.user(5550011)
         await user.ask("/start", n=2)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from flows import report, report_questions
+from storage import linked
 from storage.models import Ticket
 from tests.fakebot import BotMessage, FakeUser
 from tests.handlers.test_staff_e2e import (
@@ -277,7 +278,7 @@ async def test_a_victim_can_ask_for_a_counsellor_instead_of_a_report(
     victim = api.user(5560007)
     first = await start_report(victim, "role.korban")
     assert "Apakah kamu aman sekarang?" in first[-1].plain
-    got = await act(victim, "tap", "safe.aman")
+    got = await act(victim, "tap", "victim.safe_aman")
     assert "bukan salahmu" in got[0].plain
     [summary] = await walk(
         victim,
@@ -307,7 +308,7 @@ async def test_hapus_percakapan_deletes_both_sides_code_included(
     code, _ = await send_report(victim, locale)
     await start_report(victim, "role.korban", locale)
     [confirm] = await act(victim, "tap", "victim.wipe", locale)
-    assert words("wipe.confirm", locale).split("\n")[0] in confirm.plain
+    assert words("victim.wipe_confirm", locale).split("\n")[0] in confirm.plain
     assert confirm.buttons == [[label("wipe.yes", locale)], [label("wipe.no", locale)]]
     await victim.press(label("wipe.yes", locale))
     [done] = await victim.replies(1)
@@ -372,7 +373,7 @@ async def test_hapus_percakapan_from_an_old_confirm_still_reaches_the_newest_mes
     api = running_bot.api
     victim = api.user(5560011)
     await start_report(victim, "role.korban")
-    await act(victim, "tap", "safe.aman")
+    await act(victim, "tap", "victim.safe_aman")
     await act(victim, "tap", "victim.wipe")
     await act(victim, "tap", "wipe.no")
     for _ in range(16):  # 48 messages after the confirm, well past any fixed margin
@@ -413,3 +414,21 @@ async def test_long_evidence_and_a_long_story_still_fit_the_card(running_bot: Ru
     await api.user(8001).press_in(GROUP, "Selengkapnya")
     evidence = await group_message(api, "Bukti laporan")
     assert evidence.plain.count("https://t.me/penawar_") == 12 and len(evidence.plain) < 4096
+
+
+async def test_two_people_naming_one_account_make_linked_reports(running_bot: RunningBot) -> None:
+    # Issue 15, item 4: indexed on submit, however each typed it.
+    for n, typed in enumerate([LINK, "michat.com/u/dinda17 @DINDA_VIP"]):
+        user = running_bot.api.user(5560100 + n)
+        await start_report(user, ROLE_LABEL["umum"], "id")
+        rows = [
+            (q, "say", typed) if q == "evidence.ask" else (q, a, g)
+            for q, a, g in with_evidence(ANSWERED["umum"])
+            if a != "photo"
+        ]
+        await walk(user, [*rows, updates_row(False, "umum")], "id")
+        await send_report(user, "id")
+    first, second = await tickets(running_bot)
+    async with running_bot.db.unit_of_work() as s:
+        [link] = await linked.linked_to(s, second.id)
+    assert (link.ticket_id, link.case_number, link.shared) == (first.id, first.case_number, 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from sqlalchemy import select
 
@@ -14,6 +15,8 @@ from tests.fakebot import BotMessage, FakeBotAPI, FakeUser
 from tests.handlers.test_reporting_e2e import report_until_summary
 from tests.handlers.walks import public_without_place, walk
 from tests.support import RunningBot, start_bot, stop_bot, until
+
+FORMAL = re.compile(r"\b(Anda|saya)\b")
 
 GROUP = -1001234567890
 BOT = "lapor_ppa_test_bot"
@@ -133,7 +136,7 @@ async def test_a_ticket_is_worked_in_the_group_and_the_reporter_hears_each_step(
     assert "status sekarang Selesai" in notice.plain
     assert "Keterangan petugas: Anak sudah didampingi & dirujuk ke rumah aman." in notice.plain
     await until(lambda: "Status: Selesai" in card.plain)
-    assert card.buttons == []
+    assert card.buttons == [["Layanan", "Data korban", "Jenis kekerasan"]]  # recording only
 
     # One optional question when the case closes.
     [rate] = await reporter.replies(1)
@@ -275,14 +278,19 @@ async def test_question_and_answer_are_relayed_both_ways_with_updates_on(
     await until(lambda: "sudah menghentikan" in (koor.callback_answers[-1]["text"] or ""))
 
     assert_no_reporter_identity(api, reporter, GROUP, koor.id)
+    # A victim: staff's questions and every answer after Kirim say "kamu", never "Anda".
+    seen = [m for m in api.history(reporter.id) if m.from_bot][-7:]
+    assert "Petugas tidak tahu siapa kamu" in question.plain
+    formal = {t for m in seen for t in (m.plain, *sum(m.buttons, [])) if FORMAL.search(t)}
+    assert not formal
 
 
 async def test_with_updates_off_the_question_waits_for_status_on_each_database(
-    fake_api: FakeBotAPI, database: Database, keys: Keys
+    fake_api: FakeBotAPI, database: Database, keys: Keys, bot_runtime: str
 ) -> None:
     """On PostgreSQL a plain /status is one read on the hot path; a waiting question makes it
     take the unit of work, which marks the question shown."""
-    running_bot = await start_bot(fake_api, database, keys)
+    running_bot = await start_bot(fake_api, database, keys, bot_runtime=bot_runtime)
     try:
         api = running_bot.api
         koor = await connected_coordinator(running_bot)

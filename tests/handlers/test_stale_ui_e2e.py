@@ -54,7 +54,10 @@ async def test_used_pickers_and_prompts_say_what_was_done(running_bot: RunningBo
     await koor.press_in(GROUP, "Ya, boleh")
     await until(lambda: "Alasan untuk pelapor: Ya, boleh." in share.plain)
     await until(lambda: "Status: Selesai" in card.plain)
-    assert live(api) == []  # nothing in the group still waits for anyone
+    # Nothing in the group still waits for anyone: the closed card keeps only the buttons
+    # that record the case (a closed case is still recorded and corrected).
+    assert live(api) == [card.plain.splitlines()[0]]
+    assert card.buttons == [["Layanan", "Data korban", "Jenis kekerasan"]]
 
 
 async def test_a_question_answered_with_balas_is_not_asked_again_at_status(

@@ -225,3 +225,14 @@ async def test_network_errors_are_answers_too(fake_api: FakeBotAPI, sleeps: list
         await offline.close()
     assert (answer.kind, answer.status, answer.name) == (Kind.TRANSIENT, 0, "TelegramNetworkError")
     assert sleeps == [1.0, 2.0]
+
+
+async def test_a_call_after_close_opens_no_session(fake_api: FakeBotAPI) -> None:
+    # A lane still finishing at shutdown must not leave an unclosed session behind.
+    client = BotApi(fake_api.token, fake_api.url)
+    assert (await client.call("getMe")).ok
+    await client.close()
+    late = await client.call("sendMessage", {"chat_id": 1, "text": "x"})
+    assert late.kind is Kind.TRANSIENT and not late.ok
+    assert client._session is None
+    assert [c.method for c in fake_api.calls] == ["getMe"]

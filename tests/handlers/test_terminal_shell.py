@@ -95,3 +95,16 @@ async def test_choices_by_number_or_words_and_a_wrong_number(
     assert "Ketik nomor 1–3, atau tulis pilihannya." in shown
     assert "Info & bantuan" in shown and "SAPA 129" in shown
     assert "Sisi koordinator perlu kode UPT" in shown  # /staf without a unit
+
+
+async def test_a_koordinator_asks_for_the_numbers_in_the_shell(
+    database: Database, keys: Keys
+) -> None:
+    """/statistik works at the console too: the figures, and the chart named as a file."""
+    async with database.unit_of_work() as s:
+        token, _unit = await staff.create_invite(s, keys, "UPTD-PPA-35", "koordinator")
+    shown = await play(database, keys, ["/staf", token, "/statistik"], "uptd-ppa-35")
+    assert "📊 Statistik UPTD PPA Provinsi Jawa Timur" in shown
+    assert "Laporan masuk: 0 (0)" in shown
+    assert "[statistik.png] Grafik UPTD PPA Provinsi Jawa Timur" in shown
+    assert "Ekspor" in shown  # a koordinator's buttons

@@ -11,10 +11,11 @@ from tests.handlers.walks import ANSWERED, ROLE_PLACE, URGENT, act, updates_row,
 from tests.support import RunningBot
 
 FORMAL = re.compile(r"\b(Anda|saya)\b")
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
 
 COUNSEL = [
-    ("victim.ask_safe", "tap", "safe.aman"),
+    ("victim.ask_safe", "tap", "victim.safe_aman"),
     ("victim.ask_purpose", "tap", "purpose.bicara"),
     ("victim.ask_age", "tap", "age.16_17"),
     *ROLE_PLACE["korban"],
@@ -31,7 +32,13 @@ async def test_the_victims_path_never_says_anda(running_bot: RunningBot, way: st
     await act(user, "tap", "role.korban")
     rows = PATHS[way]
     await walk(user, [*rows, updates_row(True, "korban")])
-    await user.tap("Kirim", n=3)
+    sent = await user.tap("Kirim", n=3)
+    # After Kirim: the status, the menu again, the erase question, in the same register.
+    code = CODE.search(sent[0].plain)
+    assert code is not None
+    await user.ask(f"/status {code.group()}", n=2)
+    await user.ask("/start", n=2)
+    await user.ask("/hapus")
     seen = [m for m in running_bot.api.history(user.id) if m.from_bot]
     # After the welcome, the menu, the intro and the role question, which come before anyone
     # says who they are.

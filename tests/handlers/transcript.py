@@ -301,6 +301,7 @@ class Recorder:
                 bool(self.api.pending_updates)
                 or signature[0] != signature[1]
                 or bool(self._handling())
+                or bool(self.bot and self.bot.runtime.reception.holding)
             )
             if not busy and now - calm_since >= QUIET_SECONDS and not await self._owed():
                 return
@@ -315,8 +316,7 @@ class Recorder:
     def _handling(self) -> set[asyncio.Task[Any]]:
         if self.bot is None:
             return set()
-        runtime = self.bot.runtime
-        return set(getattr(runtime.runtime, "in_flight", ())) | set(runtime.edge.busy)
+        return set(self.bot.runtime.edge.busy)
 
     async def _owed(self) -> int:
         if self.bot is None:

@@ -131,7 +131,7 @@ ANSWERED: dict[str, list[Row]] = {
         ("guru.ask_contact", "tap", "contact.tidak"),
     ],
     "korban": [
-        ("victim.ask_safe", "tap", "safe.aman"),
+        ("victim.ask_safe", "tap", "victim.safe_aman"),
         ("victim.ask_purpose", "tap", "purpose.lapor"),
         ("victim.ask_age", "tap", "age.16_17"),
         ("victim.ask_category", "tap", "category.prostitusi_online"),
@@ -150,7 +150,7 @@ NARRATIVE_QUESTION = {
 }
 URGENT: dict[str, list[Row]] = {
     role: [
-        ("victim.ask_safe", "tap", "safe.tidak")
+        ("victim.ask_safe", "tap", "victim.safe_tidak")
         if role == "korban"
         else ("report.ask_danger", "tap", "danger.ya"),
         *ROLE_PLACE[role][:-1],  # a child in danger now: no kecamatan question

@@ -1,0 +1,1 @@
+"""Numbers and files offices report upward: the monthly export, its totals, /statistik."""
