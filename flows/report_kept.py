@@ -58,11 +58,19 @@ DETAIL_STEPS = (
 )  # fmt: skip
 
 
+# Answers kept in columns of their own, which a shorter path (urgent, counselling) may never
+# ask: the ticket still needs a value, so the card is told they were not asked.
+COLUMN_STEPS = ("category", "when")
+
+
 def details(a: Mapping[str, Any]) -> dict[str, Any]:
     """What the ticket keeps of the role's own questions: every answer given (an urgent report
     asks fewer questions, but keeps what was answered before or added with Ubah)."""
     mine = role_steps(a)
     out: dict[str, Any] = {k: a[k] for k in DETAIL_STEPS if k in mine and a.get(k) is not None}
+    unasked = [k for k in COLUMN_STEPS if k not in a]  # skipped (Lewati) is None, not absent
+    if unasked:
+        out["unasked"] = unasked
     ev = a.get("evidence") if "evidence" in mine else None
     if ev:
         out["evidence"] = list(ev.get("items", []))

@@ -22,7 +22,7 @@ import yaml
 
 from tests.bot.test_process import env_for
 from tests.fakebot import FakeBotAPI
-from tests.support import PG_DSN, TEST_SECRET, _pg_unavailable, free_port
+from tests.support import PG_DSN, TEST_SECRET, _pg_unavailable, free_port, until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -126,8 +126,11 @@ async def test_the_images_start_command_runs_outside_docker(
     try:
         migrate = await run("lapor-ppa", *compose()["services"]["migrate"]["command"])
         assert await asyncio.wait_for(migrate.wait(), 120) == 0
+        polls = len(fake_api.calls_of("getUpdates"))
         bot = await run(*command)
         try:
+            # Importing everything takes seconds on a slow machine: wait until it polls.
+            await until(lambda: len(fake_api.calls_of("getUpdates")) > polls, 60)
             user = fake_api.user(5599001)
             welcome, _menu = await user.ask("/start", n=2)
             assert "Selamat datang" in welcome.plain

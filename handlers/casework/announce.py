@@ -48,13 +48,17 @@ class Announcer:
                 if where.level != "kecamatan" or region is None
                 else (f"{region.label()} — {where.label()}")
             )
+        # Not "Lainnya"/"Tidak tahu" for what a shorter path never asked.
+        not_asked = Msg(N_("card.not_asked"))
+        unasked = {k: not_asked for k in (ticket.details or {}).get("unasked", ())}
         params: dict[str, Param] = {
             "urgent": Msg(N_("card.urgent") if ticket.urgent else ""),
             "case_number": ticket.case_number,
-            "category": Msg(CATEGORY_LABELS.get(ticket.category, ticket.category)),
+            "category": unasked.get("category")
+            or Msg(CATEGORY_LABELS.get(ticket.category, ticket.category)),
             "role": Msg(ROLE_LABELS.get(ticket.reporter_role, ticket.reporter_role)),
             "place": place,
-            "when": Msg(WHEN_LABELS.get(ticket.occurred, ticket.occurred)),
+            "when": unasked.get("when") or Msg(WHEN_LABELS.get(ticket.occurred, ticket.occurred)),
             "received_at": Stamp(ticket.created_at.isoformat(), upt.timezone),
             "details": report_kept.detail_rows(ticket.details or {}),
             # Cleaned as it is typed; again here for what was stored before that.

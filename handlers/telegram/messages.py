@@ -40,6 +40,13 @@ COMMANDS = {
         "forget": N_("cmd.hapus"),
     },
 }
+# In groups the menu is the staff's: only a UPT group needs the bot there, and a reporter's
+# commands would invite a report into a room full of people.
+GROUP_COMMANDS = {
+    "id": {"hubungkan": N_("cmd.hubungkan"), "statistik": N_("cmd.statistik")},
+    "en": {"hubungkan": N_("cmd.hubungkan"), "stats": N_("cmd.statistik")},
+}
+GROUP_SCOPE = {"scope": {"type": "all_group_chats"}}
 MENU_LOCALES = ("id", "en")  # "id" is the default menu and profile (no language_code)
 PROFILE = {  # method: (field, catalog id)
     "setMyDescription": ("description", N_("bot.description")),  # at most 512 characters
@@ -128,6 +135,13 @@ def protected_photo(chat_id: int, file_id: str, caption: str) -> Payload:
     }
 
 
+def _menu(renderer: Renderer, locale: str, menus: dict[str, dict[str, str]]) -> list[Payload]:
+    return [
+        {"command": c, "description": renderer.catalogs.get(locale, msgid)}
+        for c, msgid in menus[locale].items()
+    ]
+
+
 async def set_profile(api: BotApi, renderer: Renderer) -> None:
     """The command menu, and the description a person sees before their first message (what
     the bot is, that it is anonymous, whom to call in danger), in each language. A failure is
@@ -135,15 +149,8 @@ async def set_profile(api: BotApi, renderer: Renderer) -> None:
     for locale in MENU_LOCALES:
         language = {} if locale == MENU_LOCALES[0] else {"language_code": locale}
         calls: list[tuple[str, Payload]] = [
-            (
-                "setMyCommands",
-                {
-                    "commands": [
-                        {"command": c, "description": renderer.catalogs.get(locale, msgid)}
-                        for c, msgid in COMMANDS[locale].items()
-                    ]
-                },
-            ),
+            ("setMyCommands", {"commands": _menu(renderer, locale, COMMANDS)}),
+            ("setMyCommands", {"commands": _menu(renderer, locale, GROUP_COMMANDS)} | GROUP_SCOPE),
             *(
                 (method, {field: renderer.catalogs.get(locale, msgid)})
                 for method, (field, msgid) in PROFILE.items()

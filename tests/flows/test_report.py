@@ -50,6 +50,23 @@ def test_an_urgent_report_keeps_what_was_answered_and_ubah_can_add_more() -> Non
 
 
 @pytest.mark.parametrize(
+    ("answers", "unasked"),
+    [
+        # the urgent path never asks what happened or when: the card must not say "Lainnya"
+        ({"role": "umum", "danger": "ya", "place": None, "narrative": "x"}, ["category", "when"]),
+        ({"role": "korban", "safe": "aman", "purpose": "bicara"}, ["category", "when"]),
+        # pressed Lewati: asked, and the card says what the ticket keeps
+        ({"role": "umum", "danger": "tidak", "category": None, "when": None}, None),
+        ({"role": "umum", "danger": "ya", "category": "grooming"}, ["when"]),
+    ],
+)
+def test_the_ticket_knows_which_of_its_columns_were_never_asked(
+    answers: dict[str, Any], unasked: list[str] | None
+) -> None:
+    assert report_kept.details(answers).get("unasked") == unasked
+
+
+@pytest.mark.parametrize(
     ("answers", "urgent", "next_question"),
     [
         # an old draft: the victim's urgency was once asked as "danger"
