@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Subquery, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -59,22 +59,25 @@ SHOWN = 5  # case numbers a card names
 LISTED = 20  # linked tickets listed at most
 
 
-def _pair() -> tuple[Any, Any]:
+def _shared(ticket_id: int) -> Subquery:
+    """(ticket_id, mark) of every other ticket's identifier that this ticket names too."""
     mine, theirs = aliased(EvidenceMark), aliased(EvidenceMark)
-    return mine, theirs
+    return (
+        select(theirs.ticket_id, theirs.mark)
+        .join(mine, and_(mine.mark == theirs.mark, mine.ticket_id == ticket_id))
+        .where(theirs.ticket_id != ticket_id)
+        .subquery()
+    )
 
 
 async def linked_to(session: AsyncSession, ticket_id: int, limit: int = LISTED) -> list[Linked]:
     """Other tickets sharing an identifier with this one, the most shared first, then newest;
     at most `limit`."""
-    mine, theirs = _pair()
-    shared = func.count(func.distinct(theirs.mark))
+    other = _shared(ticket_id)
+    shared = func.count(func.distinct(other.c.mark))
     rows = await session.execute(
         select(Ticket.id, Ticket.case_number, Ticket.upt_id, shared)
-        .select_from(mine)
-        .join(theirs, theirs.mark == mine.mark)
-        .join(Ticket, Ticket.id == theirs.ticket_id)
-        .where(mine.ticket_id == ticket_id, theirs.ticket_id != ticket_id)
+        .join(other, other.c.ticket_id == Ticket.id)
         .group_by(Ticket.id, Ticket.case_number, Ticket.upt_id)
         .order_by(shared.desc(), Ticket.id.desc())
         .limit(limit)
@@ -83,32 +86,16 @@ async def linked_to(session: AsyncSession, ticket_id: int, limit: int = LISTED) 
 
 
 async def count_linked(session: AsyncSession, ticket_id: int) -> int:
-    mine, theirs = _pair()
-    return int(
-        await session.scalar(
-            select(func.count(func.distinct(theirs.ticket_id)))
-            .select_from(mine)
-            .join(theirs, theirs.mark == mine.mark)
-            .where(mine.ticket_id == ticket_id, theirs.ticket_id != ticket_id)
-        )
-        or 0
-    )
+    other = _shared(ticket_id)
+    return int(await session.scalar(select(func.count(func.distinct(other.c.ticket_id)))) or 0)
 
 
 async def open_linked(session: AsyncSession, ticket_id: int, limit: int) -> list[Ticket]:
     """The newest open tickets sharing an identifier with this one, at most `limit`."""
-    mine, theirs = _pair()
+    other = _shared(ticket_id)
     found = await session.scalars(
         select(Ticket)
-        .where(
-            Ticket.id.in_(
-                select(theirs.ticket_id)
-                .select_from(mine)
-                .join(theirs, theirs.mark == mine.mark)
-                .where(mine.ticket_id == ticket_id, theirs.ticket_id != ticket_id)
-            ),
-            Ticket.status.not_in(CLOSED),
-        )
+        .where(Ticket.id.in_(select(other.c.ticket_id)), Ticket.status.not_in(CLOSED))
         .order_by(Ticket.id.desc())
         .limit(limit)
     )
@@ -128,17 +115,14 @@ async def seen_by(session: AsyncSession, ticket_id: int, upt_id: int) -> SeenBy:
     total = await count_linked(session, ticket_id)
     if not total:
         return SeenBy([], 0)
-    mine, theirs = _pair()
+    other = _shared(ticket_id)
     held = await session.scalars(
         select(Ticket.case_number)
-        .select_from(mine)
-        .join(theirs, theirs.mark == mine.mark)
-        .join(Ticket, Ticket.id == theirs.ticket_id)
+        .join(other, other.c.ticket_id == Ticket.id)
         .join(
             TicketOwner,
             and_(TicketOwner.ticket_id == Ticket.id, TicketOwner.upt_id == upt_id),
         )
-        .where(mine.ticket_id == ticket_id, theirs.ticket_id != ticket_id)
         .group_by(Ticket.id, Ticket.case_number)
         .order_by(Ticket.id.desc())
         .limit(SHOWN)
