@@ -13,6 +13,7 @@ from flows.report_questions import (
     EVIDENCE_MAX_CHARS,
     EVIDENCE_SHOWN_CHARS,
     FIELD_LABELS,
+    STAFF_VOICE,
     role_steps,
 )
 from flows.text import one_line
@@ -88,6 +89,8 @@ def detail_rows(d: Mapping[str, Any]) -> Lines:
     for step in DETAIL_STEPS:
         if d.get(step) is not None:
             value = answer_value(step, d[step])
+            if isinstance(value, Msg) and value.msgid in STAFF_VOICE:
+                value = Msg(STAFF_VOICE[value.msgid])
             if isinstance(value, str):  # typed words: one line, visibly the reporter's
                 value = Msg(N_("card.typed"), {"text": one_line(value)})
             rows.append((CARD_FIELDS[step], value))

@@ -43,6 +43,13 @@ ROLE_LABELS = {
     "guru_bk": N_("role.guru_bk"),
     "korban": N_("role.korban"),
 }
+# Staff read the reporter's answers in the third person: "Korban sendiri", not "Korban (saya
+# sendiri)"; the card, /statistik and the export say who reported in these words.
+STAFF_ROLE_LABELS = {**ROLE_LABELS, "korban": N_("staff.role_korban")}
+STAFF_VOICE = {
+    N_("relation.warganet"): N_("staff.relation_warganet"),
+    N_("parents.tidak_tahu"): N_("staff.parents_tidak_tahu"),
+}
 DANGER_LABELS = {
     "ya": N_("danger.ya"),
     "tidak": N_("danger.tidak"),

@@ -12,7 +12,7 @@ from flows import casework, register, report_kept
 from flows.casework import STATUS_LABELS, notices
 from flows.core import N_, Msg, Param, Reply, Stamp
 from flows.outbound import Delete, Edit, Op, Send
-from flows.report_questions import CATEGORY_LABELS, ROLE_LABELS, WHEN_LABELS
+from flows.report_questions import CATEGORY_LABELS, STAFF_ROLE_LABELS, WHEN_LABELS
 from flows.text import clean
 from storage import cards, linked, outbox, owners, prompts, staff, units
 from storage.crypto import Keys
@@ -56,7 +56,7 @@ class Announcer:
             "case_number": ticket.case_number,
             "category": unasked.get("category")
             or Msg(CATEGORY_LABELS.get(ticket.category, ticket.category)),
-            "role": Msg(ROLE_LABELS.get(ticket.reporter_role, ticket.reporter_role)),
+            "role": Msg(STAFF_ROLE_LABELS.get(ticket.reporter_role, ticket.reporter_role)),
             "place": place,
             "when": unasked.get("when") or Msg(WHEN_LABELS.get(ticket.occurred, ticket.occurred)),
             "received_at": Stamp(ticket.created_at.isoformat(), upt.timezone),

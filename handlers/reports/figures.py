@@ -18,7 +18,7 @@ from flows.casework import STATUS_LABELS, STATUSES
 from flows.casework import record as vocabulary
 from flows.core import N_, Day, Lines, Msg, Param, Reply, Seq
 from flows.evidence import from_dict, identity
-from flows.report_questions import CATEGORY_LABELS, PLATFORM_LABELS, ROLE_LABELS
+from flows.report_questions import CATEGORY_LABELS, PLATFORM_LABELS, STAFF_ROLE_LABELS
 from storage import reports
 from storage.crypto import Keys
 from storage.models import Ticket
@@ -148,7 +148,7 @@ def label_of(f: Figures, breakdown: str, key: str) -> Param:
         case "category":
             return Msg(CATEGORY_LABELS.get(key, key))
         case "role":
-            return Msg(ROLE_LABELS.get(key, key))
+            return Msg(STAFF_ROLE_LABELS.get(key, key))
         case "urgency":
             return Msg(URGENCY_LABELS[key])
         case "service":

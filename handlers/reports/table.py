@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flows.casework import STATUS_LABELS
 from flows.casework import record as vocabulary
 from flows.core import N_, Msg
-from flows.report_questions import CATEGORY_LABELS, ROLE_LABELS
+from flows.report_questions import CATEGORY_LABELS, STAFF_ROLE_LABELS
 from handlers.render import Renderer
 from storage.reports import Case
 
@@ -88,7 +88,7 @@ class Table:
             self.labels(vocabulary.violence(rec, c.category), vocabulary.VIOLENCE),
             self.words(CATEGORY_LABELS.get(c.category, c.category)),
             self.words(N_("export.urgent") if c.urgent else N_("export.not_urgent")),
-            self.words(ROLE_LABELS.get(c.reporter_role, c.reporter_role)),
+            self.words(STAFF_ROLE_LABELS.get(c.reporter_role, c.reporter_role)),
             self.victim(rec, "sex"),
             self.age(rec),
             self.victim(rec, "education"),

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from flows.casework import STATUS_LABELS, STATUSES
 from flows.casework import record as vocabulary
 from flows.core import N_
-from flows.report_questions import CATEGORIES, CATEGORY_LABELS, ROLE_LABELS
+from flows.report_questions import CATEGORIES, CATEGORY_LABELS, STAFF_ROLE_LABELS
 from handlers.reports.table import Table
 from storage.reports import Case
 
@@ -57,8 +57,8 @@ def totals(cases: list[Case], table: Table, *, public: bool = False) -> list[Sec
         ),
         section(
             N_("export.col.reporter"),
-            list(ROLE_LABELS),
-            lambda k: w(ROLE_LABELS[k]),
+            list(STAFF_ROLE_LABELS),
+            lambda k: w(STAFF_ROLE_LABELS[k]),
             lambda c: [c.reporter_role],
         ),
         section(

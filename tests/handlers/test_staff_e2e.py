@@ -252,6 +252,8 @@ async def test_question_and_answer_are_relayed_both_ways_with_updates_on(
     koor = await connected_coordinator(running_bot)
     reporter = api.user(**REPORTER)
     card = await reported_in_group(reporter, api, "Korban (saya sendiri)")
+    # Staff read who reported in the third person, not in the reporter's own words.
+    assert "Pelapor: Korban sendiri" in card.plain and "(saya sendiri)" not in card.plain
 
     await ask_in_group(api, koor, "Apakah akun itu masih aktif hari ini?")
     await group_message(api, "Pertanyaan dikirim ke pelapor")
