@@ -32,6 +32,8 @@ def _settings() -> Settings:
             for err in e.errors()
         )
         raise SystemExit(f"lapor-ppa: configuration error: {problems}") from None
+    except UnicodeDecodeError:
+        raise SystemExit("lapor-ppa: configuration error: .env is not UTF-8 text") from None
 
 
 LOG_FILE = Path("lapor-ppa.log")

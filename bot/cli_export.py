@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.open_db import CommandError, opened
@@ -44,6 +45,10 @@ async def export_command(settings: Settings, args: argparse.Namespace) -> int:
 
     if not valid_month(args.month):
         raise CommandError(f"--month {args.month!r} is not a month: write it as 2026-11")
+    # Begun somewhere in Indonesia (WIT is the first): a later month is a typo, not empty.
+    this_month = datetime.now(timezone(timedelta(hours=9))).strftime("%Y-%m")
+    if args.month > this_month:
+        raise CommandError(f"--month {args.month} has not begun yet (this month is {this_month})")
     if args.public and not args.totals:
         raise CommandError(
             "--public is for totals only (add --totals): a per-ticket export never leaves the unit"
@@ -74,16 +79,20 @@ async def export_command(settings: Settings, args: argparse.Namespace) -> int:
             sys.stdout.buffer.flush()
             return 0
         path = Path(args.out or made.name)
-        _write(path, made.content, private=args.with_narrative)
-    what = "totals" if args.totals else f"{made.tickets} tickets"
+        # Cases say where a child lives, how old they are: only public totals are for others.
+        _write(path, made.content, private=not args.public)
+    what = "totals" if args.totals else f"{made.tickets} ticket{'s' * (made.tickets != 1)}"
     print(f"wrote {path} ({what}, {args.format})")
     return 0
 
 
 def _write(path: Path, content: bytes, *, private: bool) -> None:
     try:
-        # A file holding what reporters wrote is readable by its owner only.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+        # A file about cases (or what reporters wrote) is readable by its owner only.
+        mode = 0o600 if private else 0o644
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        if private:
+            os.fchmod(fd, mode)  # a file that was already there keeps its mode otherwise
         with os.fdopen(fd, "wb") as out:
             out.write(content)
     except OSError as e:

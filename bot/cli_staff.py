@@ -92,7 +92,8 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
                 )
             print(ROLES_EXPLAINED)
             return 0
-        target = await session.get(staff.Staff, args.id)
+        # An id past the column's range is nobody's (not a database error).
+        target = await session.get(staff.Staff, args.id) if 0 < args.id < 2**31 else None
         if target is None:
             raise CommandError(f"no staff member {args.id} (see `lapor-ppa staff list`)")
         new_status = "active" if args.staff_command == "approve" else "revoked"

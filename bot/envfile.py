@@ -35,8 +35,11 @@ def append_setting(path: Path, name: str, value: str) -> None:
 def env_init(path: Path, database_url: str) -> None:
     """Give a local install its own SECRET_KEY, once; never overwrite an existing one, and
     never make one for a database that already holds data written with another."""
-    if has_key(path):
-        return
+    try:
+        if has_key(path):
+            return
+    except (OSError, UnicodeError) as e:
+        raise CommandError(f"cannot read {path}: {_reason(e)}") from None
     try:
         filled = asyncio.run(holds_data(database_url))
     except (SQLAlchemyError, OSError) as e:
@@ -46,8 +49,17 @@ def env_init(path: Path, database_url: str) -> None:
             f"the database {where(database_url)} already holds data: put the SECRET_KEY it was "
             f"written with into {path} (a new key could not read it)"
         )
-    append_setting(path, "SECRET_KEY", secrets.token_urlsafe(48))
+    try:
+        append_setting(path, "SECRET_KEY", secrets.token_urlsafe(48))
+    except OSError as e:
+        raise CommandError(f"cannot write {path}: {_reason(e)}") from None
     print(
         f"lapor-ppa: generated a new SECRET_KEY into {path}. Keep it: without it the stored "
         "reports cannot be read."
     )
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, UnicodeError):
+        return "it is not UTF-8 text"
+    return getattr(e, "strerror", None) or type(e).__name__

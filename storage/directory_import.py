@@ -24,12 +24,18 @@ COLUMNS = (*REQUIRED, "timezone")
 ZONE_ALIASES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 EXAMPLE = "UPTD-PPA-3578,UPTD PPA Kota Surabaya,kabkota,35.78,WIB"
 _PARTS = {"kabkota": 2, "provinsi": 1}
+_LONGEST = {c: Upt.__table__.c[c].type.length for c in ("code", "name")}  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
 class CsvFile:
     header: list[str]
     rows: list[dict[str | None, object]]
+    # The file line each row starts on (a quoted name may span lines); default: one a row.
+    lines: list[int] = field(default_factory=list)
+
+    def line_of(self, index: int) -> int:
+        return self.lines[index] if index < len(self.lines) else index + 2
 
 
 @dataclass(slots=True)
@@ -52,8 +58,16 @@ class _Entry:
 def read_csv(path: Path) -> CsvFile:
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
-        rows = list(reader)
-        return CsvFile([(name or "").strip().lower() for name in reader.fieldnames or []], rows)
+        header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+        reader.fieldnames = header  # rows keyed as the header was checked: `Code ` is `code`
+        rows: list[dict[str | None, object]] = []
+        lines: list[int] = []
+        ended = reader.line_num  # the line the previous record ended on
+        for row in reader:
+            rows.append(row)
+            lines.append(ended + 1)
+            ended = reader.line_num
+        return CsvFile(header, rows, lines)
 
 
 def canonical_code(code: str) -> str:
@@ -98,6 +112,9 @@ def _entry(line: int, row: dict[str | None, object], regions: set[str]) -> _Entr
     region = canonical_region(cell("region_code")) or None
     if not code or not name:
         return f"line {line}: code and name are required"
+    for column, value in (("code", code), ("name", name)):
+        if len(value) > _LONGEST[column]:
+            return f"line {line}: {column} is longer than {_LONGEST[column]} characters"
     if level not in LEVELS:
         return f"line {line}: level {level!r} is not one of {', '.join(LEVELS)}"
     if level == "nasional":
@@ -125,7 +142,8 @@ async def import_file(session: AsyncSession, data: CsvFile) -> ImportResult:
     entries: list[_Entry] = []
     seen_codes: dict[str, int] = {}
     seen_places: dict[tuple[str, str | None], _Entry] = {}
-    for line, row in enumerate(data.rows, start=2):
+    for index, row in enumerate(data.rows):
+        line = data.line_of(index)
         entry = _entry(line, row, regions)
         if isinstance(entry, str):
             result.errors.append(entry)

@@ -18,7 +18,7 @@ from storage import reports, staff
 from storage.reports import Scope
 
 Format = Literal["csv", "xlsx"]
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"(2\d{3})-(0[1-9]|1[0-2])")  # 2000-2999: a year typo is not a month
 MIME = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

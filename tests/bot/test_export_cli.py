@@ -5,6 +5,7 @@ for every mistake."""
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -37,6 +38,9 @@ async def test_a_months_export_is_a_file_the_recorder_opens(tmp_path: Path) -> N
     assert [ws.title for ws in book.worksheets] == ["Kasus", "Rekap bulanan"]
     assert book.worksheets[0].max_row == 4 and "Isi laporan" not in str(book.worksheets[0][1])
 
+    assert (os.stat(tmp_path / name).st_mode & 0o777) == 0o600  # where children live, ages
+    (tmp_path / "cerita.csv").write_text("old")
+    os.chmod(tmp_path / "cerita.csv", 0o644)  # an older file, readable by everyone
     story = cli(
         tmp_path,
         "export",
@@ -86,6 +90,12 @@ def test_every_mistake_is_one_line(tmp_path: Path) -> None:
         "32 characters; make run generates one)",
         ("--month", "2026-11", "--out", "no/such/folder/x.xlsx"): "lapor-ppa: cannot write "
         "no/such/folder/x.xlsx: No such file or directory",
+    }
+    cases |= {
+        ("--month", "0000-01"): "lapor-ppa: --month '0000-01' is not a month: write it as 2026-11",
+        ("--month", "9999-12"): "lapor-ppa: --month '9999-12' is not a month: write it as 2026-11",
+        ("--month", "2999-01"): "lapor-ppa: --month 2999-01 has not begun yet (this month is "
+        f"{datetime.now(timezone(timedelta(hours=9))):%Y-%m})",
     }
     for args, line in cases.items():
         result = cli(tmp_path, "export", *args)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from storage.db import Database
-from storage.directory_import import CsvFile, header_errors, import_file
+from storage.directory_import import CsvFile, header_errors, import_file, read_csv
 from storage.models import Upt
 
 HEADER = ["code", "name", "level", "region_code"]
@@ -68,3 +70,30 @@ async def test_one_bad_line_changes_nothing_and_every_bad_line_is_listed(
     assert "kabkota 35.78 is already given to UPTD-PPA-3578 on line 2" in done.errors[6]
     async with database.unit_of_work() as s:
         assert await s.scalar(select(Upt).where(Upt.code == "UPTD-PPA-3578")) is None
+
+
+async def test_a_file_as_people_write_it(database: Database, tmp_path: Path) -> None:
+    """A header in capitals with spaces is read as checked; too long a value is that line's
+    error on either database (not a database failure); a name quoted over two lines moves the
+    next line's number as the file shows it."""
+    path = tmp_path / "upt.csv"
+    path.write_text(
+        "Code , Name,LEVEL,Region_Code\n"
+        'UPTD-PPA-3578,"UPTD PPA\nKota Surabaya",kabkota,35.78\n'
+        f"{'X' * 41},UPTD PPA Sidoarjo,kabkota,35.15\n"
+        f"UPTD-PPA-3573,{'N' * 201},kabkota,35.73\n",
+        encoding="utf-8",
+    )
+    data = read_csv(path)
+    async with database.unit_of_work() as s:
+        done = await import_file(s, data)
+    assert done.errors == [
+        "line 4: code is longer than 40 characters",
+        "line 5: name is longer than 200 characters",
+    ]
+    path.write_text(
+        path.read_text().splitlines(keepends=True)[0] + "UPTD-PPA-3578,Surabaya,kabkota,3578\n"
+    )
+    async with database.unit_of_work() as s:
+        done = await import_file(s, read_csv(path))
+    assert (done.added, done.errors) == (1, [])
