@@ -157,3 +157,25 @@ async def test_a_lost_env_never_gets_a_new_key_on_a_database_with_data(
         tmp_path, "run", BOT_TOKEN="123:abc", SECRET_KEY=OTHER_SECRET, DATABASE_URL=pg_database
     )
     assert (other.returncode, one_line(other)) == (2, MISMATCH)
+
+
+def test_odd_values_at_the_console_are_one_line(tmp_path: Path) -> None:
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    huge = cli(tmp_path, "staff", "approve", "99999999999999999999", SECRET_KEY=TEST_SECRET)
+    assert (huge.returncode, one_line(huge)) == (
+        1,
+        "lapor-ppa: no staff member 99999999999999999999 (see `lapor-ppa staff list`)",
+    )
+    fresh = tmp_path / "fresh"  # no database yet, so a key may be made
+    fresh.mkdir()
+    nowhere = cli(fresh, "env", "init", "--file", "no/such/folder/.env")
+    assert (nowhere.returncode, one_line(nowhere)) == (
+        1,
+        "lapor-ppa: cannot write no/such/folder/.env: No such file or directory",
+    )
+    (tmp_path / ".env").write_bytes(b"SECRET_KEY=\xff\xfeabc\n")
+    garbled = cli(tmp_path, "tickets")
+    assert (garbled.returncode, one_line(garbled)) == (
+        1,
+        "lapor-ppa: configuration error: .env is not UTF-8 text",
+    )
