@@ -258,7 +258,9 @@ def _on_result(out: Outcome, res: EffectResult) -> None:
         # Everything about this person is gone, the draft and language choice included.
         out.state = new_state()
         out.replies += [
-            Reply(N_("erase.done"), {"tickets": str(v["tickets"])}),
+            Reply(N_("erase.done"), {"tickets": str(v["tickets"])})
+            if v["tickets"]
+            else Reply(N_("erase.done_none")),  # not "0 laporan" (an old button pressed again)
             screens.main_menu(),
         ]
     elif res.name == "submitted":

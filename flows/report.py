@@ -40,6 +40,7 @@ from flows.report_questions import (
     WHATSAPP_SAPA,
     WIPE,
     WORDING,
+    age_band,
     first_unanswered,
     role_steps,
 )
@@ -95,8 +96,15 @@ def _way_out(r: Draft, reply: Reply) -> Reply:
     return Reply(reply.msgid, reply.params, [*reply.choices, [Choice(WIPE, N_("victim.wipe"))]])
 
 
-def _skip_row() -> list[Choice]:
+def _skip_row(r: Draft | None = None) -> list[Choice]:
+    # Ubah on an answered question: the way past it keeps the answer (see handle), and says so.
+    if r is not None and r.get("edit") and r["a"].get(_field(r["step"])) is not None:
+        return [Choice(SKIP, N_("report.keep"))]
     return [Choice(SKIP, N_("report.skip"))]
+
+
+def _field(step: str) -> str:
+    return "contact" if step == "contact_text" else step
 
 
 def _prompt(r: Draft) -> Reply:
@@ -107,14 +115,14 @@ def _prompt(r: Draft) -> Reply:
         rows = _rows(buttons, per_row)
         # "Tidak, tetap anonim" already is the way past the contact question.
         if step not in ("role", "contact"):
-            rows.append(_skip_row())
+            rows.append(_skip_row(r))
         return Reply(_question(step, a), {}, rows)
     if step in TEXTS:
         limit = TEXTS[step][1]
         back = (
             [[Choice(SKIP, N_("contact.keep_anonymous"))]]
             if step == "contact_text"
-            else [_skip_row()]
+            else [_skip_row(r)]
         )
         return Reply(_question(step, a), {"max": str(limit)}, back)
     if step in PLACE_STEPS:
@@ -244,12 +252,16 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
     if inp.kind == "choice" and inp.text == SKIP and (step in CHOICES or step in TEXTS):
         if step == "role":
             return None
+        if r.get("edit") and a.get(_field(step)) is not None:
+            return _after(r)  # "Tetap seperti semula": nothing given is lost by a skip
         if step in CHOICES:
             return _on_choice(r, step, None)
-        a["contact" if step == "contact_text" else step] = None
+        a[_field(step)] = None
         return _after(r)
     if step in CHOICES and (value := _choice(step, inp, a)):
         return _on_choice(r, step, value)
+    if step == "age" and inp.kind == "text" and age_band(inp.text) in _options(step, a):
+        return _on_choice(r, step, age_band(inp.text))  # "14" typed rather than pressed
     if step in TEXTS and inp.kind == "text":
         return _on_text(r, step, inp.text)
     if step == "summary" and inp.kind == "choice":
@@ -290,8 +302,8 @@ def _on_choice(r: Draft, step: str, value: str | None) -> Step:
 
 def _on_text(r: Draft, step: str, raw: str) -> Step | None:
     text = raw.strip()
-    if not text:
-        return None
+    if not any(ch.isalnum() for ch in text):
+        return None  # "...", "🏫" or spaces say nothing: asked again, the draft as it was
     limit = TEXTS[step][1]
     if step == "narrative" and (said := report_story.on_text(r, text, limit)) is not None:
         return said, []  # too long, or one part of a long paste: the person decides
@@ -302,7 +314,7 @@ def _on_text(r: Draft, step: str, raw: str) -> Step | None:
                 {"length": str(len(text)), "max": str(limit)},
             )
         ], []
-    r["a"]["contact" if step == "contact_text" else step] = text
+    r["a"][_field(step)] = text
     return _after(r)
 
 

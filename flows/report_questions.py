@@ -219,6 +219,15 @@ MOVING_PICTURES = ("video", "animation", "video_note")
 MAYBE_PICTURES = ("photo", "document", "live_photo", "paid_media")
 
 
+def age_band(text: str) -> str | None:
+    """An age typed in years, as the band the age question offers ("14" → 13_15)."""
+    years = text.strip().removesuffix("tahun").removesuffix("thn").strip()
+    if not years.isdigit() or not 0 < int(years) < 120:
+        return None
+    n = int(years)
+    return "lt13" if n < 13 else "13_15" if n <= 15 else "16_17" if n <= 17 else "18plus"
+
+
 def is_urgent(a: Mapping[str, Any]) -> bool:
     """A child in danger now; a victim answers for themself ("are you safe?")."""
     if a.get("role") == "korban":

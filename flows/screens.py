@@ -100,8 +100,10 @@ def unexpected(inp: Input) -> tuple[list[Reply], list[Effect]]:
         return [Reply(said)], []
     if inp.kind == "choice":
         return [Reply(N_("conv.stale_button"))], []
-    if inp.kind == "text" and inp.text.strip():
+    if inp.kind == "text" and any(ch.isalnum() for ch in inp.text):
         return [Reply(N_("conv.use_buttons"))], []
+    if inp.kind == "text" and inp.text.strip():
+        return [Reply(N_("conv.no_words"))], []  # "...", "😡": nothing a person can act on
     return [Reply(N_("conv.empty_text"))], []
 
 

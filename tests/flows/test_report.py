@@ -9,7 +9,7 @@ import pytest
 from flows import report, report_kept, report_questions
 from flows.conversation import step
 from flows.core import Input, Msg
-from tests.flows.test_conversation import TO_PLACE, TO_SUMMARY, run
+from tests.flows.test_conversation import NARRATIVE_AT, TO_PLACE, TO_SUMMARY, run
 
 
 def draft_after(inputs: list[str]) -> dict[str, Any]:
@@ -104,3 +104,58 @@ def test_forged_or_misplaced_buttons_change_nothing(inputs: list[str]) -> None:
     assert shown[-1][0] == "conv.stale_button"
     assert after["report"]["a"] == before["report"]["a"]
     assert after["report"]["step"] == before["report"]["step"]
+
+
+KEPT_STORY = "Ada akun yang menawarkan anak."
+TO_AGE = ["/lapor", "[role:keluarga]", "[danger:tidak]", "[relation:orang_tua]"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "shown", "step", "kept"),
+    [
+        # Ubah on the story, then the way past it: the story stays as it was.
+        (
+            [*TO_SUMMARY, "[edit]", "[edit:narrative]", "[skip]"],
+            ["report.summary"],
+            "summary",
+            {"narrative": KEPT_STORY},
+        ),
+        # Ubah on a question never answered (skipped): Lewati is still a skip.
+        (
+            [*TO_SUMMARY[:-1], "[skip]", "[edit]", "[edit:updates]", "[skip]"],
+            ["report.summary"],
+            "summary",
+            {"updates": None},
+        ),
+        # Dots, spaces or an emoji say nothing: the question again, nothing kept.
+        ([*TO_SUMMARY[:NARRATIVE_AT], "  ...  "], ["conv.no_words"], "narrative", {}),
+        ([*TO_SUMMARY[:NARRATIVE_AT], "🏫😡"], ["conv.no_words"], "narrative", {}),
+        # An age typed in years is the band it falls in.
+        ([*TO_AGE, "14"], ["report.ask_category"], "category", {"age": "13_15"}),
+        ([*TO_AGE, "9 tahun"], ["report.ask_category"], "category", {"age": "lt13"}),
+        ([*TO_AGE, "400"], ["conv.use_buttons", "report.ask_age"], "age", {}),
+    ],
+)
+def test_what_an_edit_or_an_odd_answer_keeps(
+    inputs: list[str], shown: list[str], step: str, kept: dict[str, Any]
+) -> None:
+    state, seen, _ = run(inputs)
+    assert seen[-1][: len(shown)] == shown
+    r = state["report"]
+    assert r["step"] == step
+    for field, value in kept.items():
+        assert r["a"][field] == value
+    if not kept:
+        assert step not in r["a"]  # nothing taken from the odd answer
+
+
+def test_ubah_on_an_answered_question_offers_to_keep_it() -> None:
+    state, _, last = run([*TO_SUMMARY, "[edit]", "[edit:narrative]"])
+    labels = [c.msgid for row in last[-1].choices for c in row]
+    assert labels == ["report.keep"]
+    state, _, last = run(["[edit]", "[edit:relation]"], state=_at_summary(state))
+    assert [c.msgid for c in last[-1].choices[-1]] == ["report.keep"]
+
+
+def _at_summary(state: dict[str, Any]) -> dict[str, Any]:
+    return run(["[skip]"], state=state)[0]
