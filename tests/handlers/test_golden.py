@@ -489,8 +489,10 @@ async def odd_input(stage: Stage) -> None:
     await p.send("sekolah " * 40)
     await p.send("SMP Contoh")
     await tap(p, "place.unknown")
-    await p.send("15 tahun")  # a button is expected
-    await act(p, [("", "tap", "report.skip")] * 3 + [("", "tap", "category.lainnya")])
+    await p.send("15 tahun")  # typed, not pressed: taken as its band
+    await p.send("kelas sembilan")  # a button is expected
+    await p.send("...")  # no words at all
+    await act(p, [("", "tap", "report.skip")] * 2 + [("", "tap", "category.lainnya")])
     await p.send("panjang " * 400)
     await p.send("7K2M-9Q4T-1XA9")  # a code (with a typo) pasted mid-report
     await p.send("Saya lihat di warnet.")  # the story, while the bot waits for a code
