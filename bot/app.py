@@ -36,7 +36,7 @@ from handlers.terminal.setup import TerminalParts
 from handlers.terminal.shell import TerminalShell, stdin_reader
 from storage import outbox
 from storage.crypto import Keys
-from storage.db import Database
+from storage.db import Database, sqlite_path
 from storage.keycheck import KeyMismatch, verify_key
 from storage.migrate import SCHEMA_HEAD, current
 from storage.outbox import Due
@@ -345,6 +345,9 @@ async def run(
         raise NotReady(refused)
     if settings.webhook_url and not use_shell:
         settings = ensure_secret(settings)
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():  # said before opening it makes the file
+        raise NotReady(f"there is no database at {path}: run `lapor-ppa db upgrade` first")
     app = App(settings, settings.secret_key.get_secret_value())
     try:
         await app.check_schema()

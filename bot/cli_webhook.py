@@ -10,6 +10,7 @@ from typing import Any
 from bot.open_db import CommandError
 from bot.settings import Settings
 from bot.webhook import delete_webhook, set_webhook, webhook_info
+from handlers.telegram.answers import Answer
 from handlers.telegram.client import BotApi
 
 
@@ -37,11 +38,11 @@ async def webhook_command(settings: Settings, args: argparse.Namespace) -> int:
                     "(1-256 of A-Z a-z 0-9 _ -)"
                 )
             answer = await set_webhook(api, settings)
-            _refused(answer.ok, answer.error or answer.name)
+            _refused(settings, answer)
             print(f"webhook set: {settings.webhook_url}")
         elif args.webhook_command == "info":
             answer = await webhook_info(api)
-            _refused(answer.ok, answer.error or answer.name)
+            _refused(settings, answer)
             info = answer.result if isinstance(answer.result, dict) else {}
             print(f"url: {info.get('url') or '(none: long polling)'}")
             print(f"waiting updates: {info.get('pending_update_count', 0)}")
@@ -51,13 +52,19 @@ async def webhook_command(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"last error: {info['last_error_message']}")
         else:
             answer = await delete_webhook(api)
-            _refused(answer.ok, answer.error or answer.name)
+            _refused(settings, answer)
             print("webhook deleted (waiting updates are kept)")
     finally:
         await api.close()
     return 0
 
 
-def _refused(ok: bool, why: str) -> None:
-    if not ok:
-        raise CommandError(f"the Bot API refused it ({why})")
+def _refused(settings: Settings, answer: Answer) -> None:
+    if answer.ok:
+        return
+    if answer.status == 0:  # never reached: a network problem, not Telegram's answer
+        raise CommandError(
+            f"cannot reach the Bot API at {settings.telegram_api_url} ({answer.name}): "
+            "check the network or TELEGRAM_API_URL"
+        )
+    raise CommandError(f"the Bot API refused it ({answer.error or answer.name})")

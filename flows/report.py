@@ -23,6 +23,7 @@ from flows.core import N_, Choice, Effect, EffectResult, Input, Reply
 from flows.report_kept import evidence_text
 from flows.report_questions import (
     CHOICES,
+    DANGER_WORDS,
     EVIDENCE_CLEAR,
     EVIDENCE_DONE,
     EVIDENCE_MAX_CHARS,
@@ -260,6 +261,13 @@ def handle(r: Draft, inp: Input | EffectResult) -> Step | None:
         return _after(r)
     if step in CHOICES and (value := _choice(step, inp, a)):
         return _on_choice(r, step, value)
+    if step in ("danger", "safe") and inp.kind == "text":
+        word = DANGER_WORDS.get(inp.text.strip().strip(".!").lower()) if step == "danger" else None
+        if word is not None:
+            return _on_choice(r, step, word)
+        if any(ch.isalnum() for ch in inp.text):
+            # Words typed where danger is asked may be a cry for help: the numbers come first.
+            return [urgent_help(), prompt(r)], []
     if step == "age" and inp.kind == "text" and age_band(inp.text) in _options(step, a):
         return _on_choice(r, step, age_band(inp.text))  # "14" typed rather than pressed
     if step in TEXTS and inp.kind == "text":

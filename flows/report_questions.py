@@ -219,6 +219,13 @@ MOVING_PICTURES = ("video", "animation", "video_note")
 MAYBE_PICTURES = ("photo", "document", "live_photo", "paid_media")
 
 
+# "Is a child in danger now?" answered by typing: the plain words for yes and no.
+DANGER_WORDS = {
+    **dict.fromkeys(("ya", "iya", "y", "yes", "ya sekarang"), "ya"),
+    **dict.fromkeys(("tidak", "tdk", "nggak", "gak", "enggak", "no", "bukan"), "tidak"),
+}
+
+
 def age_band(text: str) -> str | None:
     """An age typed in years, as the band the age question offers ("14" → 13_15)."""
     years = text.strip().removesuffix("tahun").removesuffix("thn").strip()

@@ -179,3 +179,13 @@ def test_odd_values_at_the_console_are_one_line(tmp_path: Path) -> None:
         1,
         "lapor-ppa: configuration error: .env is not UTF-8 text",
     )
+
+
+def test_the_shell_without_a_database_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    result = cli(tmp_path, "shell", SECRET_KEY=TEST_SECRET)
+    assert (result.returncode, one_line(result)) == (
+        2,
+        f"lapor-ppa: there is no database at {tmp_path / 'bot.db'}: "
+        "run `lapor-ppa db upgrade` first",
+    )
+    assert not (tmp_path / "bot.db").exists()

@@ -87,3 +87,13 @@ def test_a_single_process_makes_its_own_secret_once(tmp_path: Path) -> None:
     # Telegram's rule for secret_token holds, and a restart reads the same one back.
     assert Settings(_env_file=env).webhook_secret == made.webhook_secret  # type: ignore[call-arg]
     assert ensure_secret(made, env) is made
+
+
+async def test_an_unreachable_bot_api_is_not_called_a_refusal(tmp_path: Path) -> None:
+    rc, _out, err = await lapor(
+        tmp_path, "webhook", "info", BOT_TOKEN="1:x", TELEGRAM_API_URL="http://127.0.0.1:1"
+    )
+    assert rc == 1
+    [line] = err.strip().splitlines()
+    assert line.startswith("lapor-ppa: cannot reach the Bot API at http://127.0.0.1:1 (")
+    assert line.endswith("): check the network or TELEGRAM_API_URL")

@@ -266,7 +266,8 @@ def test_answers_are_kept_in_the_draft() -> None:
             ["conv.stale_button", "report.ask_danger"],
             "danger",
         ),
-        (["/lapor", "[role:umum]", "ya"], ["conv.use_buttons", "report.ask_danger"], "danger"),
+        # "ya" typed is the yes: the numbers at once, then the fewest questions
+        (["/lapor", "[role:umum]", "ya"], ["report.urgent_help", "report.ask_place"], "place"),
         (
             ["/lapor", "[role:umum]", "/start"],
             ["conv.draft_waiting", "report.ask_danger"],

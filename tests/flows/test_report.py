@@ -134,6 +134,27 @@ TO_AGE = ["/lapor", "[role:keluarga]", "[danger:tidak]", "[relation:orang_tua]"]
         ([*TO_AGE, "14"], ["report.ask_category"], "category", {"age": "13_15"}),
         ([*TO_AGE, "9 tahun"], ["report.ask_category"], "category", {"age": "lt13"}),
         ([*TO_AGE, "400"], ["conv.use_buttons", "report.ask_age"], "age", {}),
+        # Danger answered by typing: yes and no in plain words; anything else may be a cry for
+        # help, so the emergency numbers come before the question again.
+        (["/lapor", "[role:umum]", "ya"], ["report.urgent_help"], "place", {"danger": "ya"}),
+        (
+            ["/lapor", "[role:umum]", "Tidak."],
+            ["report.ask_relation"],
+            "relation",
+            {"danger": "tidak"},
+        ),
+        (
+            ["/lapor", "[role:umum]", "tolong ada anak dipaksa"],
+            ["report.urgent_help", "report.ask_danger"],
+            "danger",
+            {},
+        ),
+        (
+            ["/lapor", "[role:korban]", "aku takut"],
+            ["victim.urgent_help", "victim.ask_safe"],
+            "safe",
+            {},
+        ),
     ],
 )
 def test_what_an_edit_or_an_odd_answer_keeps(
